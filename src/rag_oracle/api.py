@@ -1,0 +1,101 @@
+"""The Python API. Everything the CLI (and later the server) does is a call here.
+
+Example::
+
+    oracle = RagOracle("indexes/sample", load_settings())
+    for hit in oracle.search("warfarin before surgery", k=5):
+        print(hit.rank, hit.chunk.id, hit.score)
+    print(oracle.ask("How many days before surgery should warfarin be stopped?").text)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from time import perf_counter
+
+from rag_oracle.embed import make_embedder
+from rag_oracle.embed.base import Embedder
+from rag_oracle.errors import IndexNotFoundError
+from rag_oracle.generate import make_generator
+from rag_oracle.index.store import Index
+from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest
+from rag_oracle.retrieve import Filters, make_retriever
+from rag_oracle.settings import Settings, load_settings
+from rag_oracle.types import Answer, Hit
+
+SAMPLE_SUBDIRS = ("markdown", "pubmed", "pmc", "jsonl", "pdf")
+
+
+def open_index(path: str | Path, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
+    """Open the index at `path`, refusing it if it was built with another embedder."""
+    settings = settings or load_settings()
+    return Index.open(path, embedder or make_embedder(settings.embed))
+
+
+class RagOracle:
+    """An opened index with its embedder, retriever and generator, ready to search and answer."""
+
+    def __init__(
+        self, index: str | Path | Index, settings: Settings | None = None, *, embedder: Embedder | None = None
+    ):
+        self.settings = settings or load_settings()
+        self.embedder = embedder or make_embedder(self.settings.embed)
+        self.index = index if isinstance(index, Index) else Index.open(index, self.embedder)
+        self.retriever = make_retriever(self.index, self.embedder, self.settings.retrieve)
+        self.generator = make_generator(self.embedder, self.settings.answer)
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        return self.retriever.search(query, k or self.settings.retrieve.k, filters)
+
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage."""
+        start = perf_counter()
+        k = max(self.settings.retrieve.k, self.settings.answer.top_k)
+        hits = self.retriever.search(question, k, filters)
+        retrieved = perf_counter()
+        answer = self.generator.generate(question, hits)
+        done = perf_counter()
+        timings = {
+            "retrieve": round((retrieved - start) * 1000, 2),
+            "generate": round((done - retrieved) * 1000, 2),
+            "total": round((done - start) * 1000, 2),
+        }
+        return answer.model_copy(update={"timings_ms": timings, "hits": hits})
+
+
+def sample_index_path(settings: Settings) -> Path:
+    """Where the sample corpus's index lives: named by the settings fingerprint, so changing
+    chunking or the embedder builds a new index instead of silently reusing the old one."""
+    import hashlib
+
+    from rag_oracle import __version__
+
+    # The package version is part of the name too: a new release may load or chunk differently.
+    digest = hashlib.sha256(f"{settings.index_fingerprint()}|{__version__}".encode()).hexdigest()[:8]
+    return Path(settings.index.root) / f"sample-{digest}"
+
+
+def ensure_sample_index(
+    settings: Settings,
+    corpus_dir: str | Path = "corpus",
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[Path, IngestReport | None]:
+    """The sample index, built from `corpus_dir` on first use. Returns (path, report or None if it existed)."""
+    path = sample_index_path(settings)
+    if (path / "manifest.json").is_file():
+        return path, None
+    corpus = Path(corpus_dir)
+    folders = [corpus / sub for sub in SAMPLE_SUBDIRS if (corpus / sub).is_dir()]
+    if not folders:
+        raise IndexNotFoundError(
+            f"no --index given and no sample corpus at {corpus.resolve()}; run from the repository root "
+            "or pass --index DIR"
+        )
+    report = ingest(
+        folders, path, settings, embedder=embedder, progress=progress, command="rag-oracle (sample index, first use)"
+    )
+    return path, report
+
+
+__all__ = ["RagOracle", "ensure_sample_index", "ingest", "open_index", "sample_index_path"]

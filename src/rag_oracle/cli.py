@@ -1,0 +1,288 @@
+"""The `rag-oracle` command: argument parsing and error mapping over the Python API, nothing more.
+
+Exit codes: 0 success; 1 finished but something failed (a file could not be ingested, an
+index failed verification); 2 bad input or an error that stopped the command (the message
+says what and how to fix it); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from rag_oracle import __version__
+from rag_oracle.errors import RagOracleError
+from rag_oracle.settings import Settings, load_settings
+
+
+class TqdmProgress:
+    """Draws the library's progress events as tqdm bars on stderr (count, rate, ETA)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, phase: str, total: int | None, unit: str) -> None:
+        from tqdm import tqdm
+
+        labels = {"read": "reading + chunking", "embed": "embedding"}
+        self.bar = tqdm(
+            total=total,
+            unit=f" {unit}",
+            desc=labels.get(phase, phase),
+            disable=not self.enabled,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
+
+    def advance(self, n: int = 1, **info: object) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+            if info:
+                self.bar.set_postfix(info, refresh=False)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _settings(ctx: click.Context, **overrides: dict) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings.with_overrides(overrides)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Maps library errors to a one-line message and exit code 2; never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RagOracleError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="rag-oracle")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file (default: ./rag-oracle.toml)."
+)
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """Cited answers to clinical questions from the literature you index."""
+    # Damaged PDFs make pypdf log recoverable problems; the ingest report already says what failed.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        ctx.obj = {"settings": load_settings(config_file)}
+    except RagOracleError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+# --- ingest --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index directory to create or add to."
+)
+@click.option("--embed-model", help="sentence-transformers model name or path (default: all-MiniLM-L6-v2, bundled).")
+@click.option("--chunk-tokens", type=int, help="Maximum chunk length in embedder tokens (default 200).")
+@click.option("--chunk-overlap", type=int, help="Overlap between consecutive chunks in tokens (default 40).")
+@click.option("--faiss", "faiss_spec", help="FAISS factory string: Flat (default, exact), HNSW32, IVF1024,PQ32 …")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def ingest(ctx, paths, index_dir, embed_model, chunk_tokens, chunk_overlap, faiss_spec, as_json, quiet):
+    """Add PDFs, PubMed/JATS XML, Markdown, text and JSONL files (or folders of them) to an index.
+
+    Corrupt, empty, encrypted and unsupported files are reported and skipped; the rest is
+    ingested. Exit code 1 when any file failed, 0 otherwise.
+    """
+    from rag_oracle.ingest.pipeline import ingest as run_ingest
+
+    settings = _settings(
+        ctx,
+        embed={"model": embed_model},
+        chunk={"max_tokens": chunk_tokens, "overlap_tokens": chunk_overlap},
+        index={"faiss": faiss_spec},
+    )
+    command = "rag-oracle " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    report = run_ingest(
+        list(paths), index_dir, settings, progress=TqdmProgress(not quiet and not as_json), command=command
+    )
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(report), indent=2))
+    else:
+        for f in report.files:
+            if f.status == "failed" or (f.status == "skipped" and f.reason.startswith("unsupported")):
+                click.echo(f"{f.status.upper()}: {f.path}: {f.reason}", err=True)
+            for warning in f.warnings:
+                click.echo(f"warning: {warning}", err=True)
+        click.echo(report.summary())
+        if report.seconds.get("embed") and report.chunks_added:
+            rate = report.chunks_added / report.seconds["embed"]
+            click.echo(f"embedded {report.chunks_added} chunks in {report.seconds['embed']:.1f}s ({rate:.1f} chunks/s)")
+    sys.exit(report.exit_code)
+
+
+# --- index ---------------------------------------------------------------------------------
+
+
+@main.group()
+def index() -> None:
+    """Inspect and check index directories."""
+
+
+@index.command("info")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def index_info(directory, as_json):
+    """What an index holds and how it was built (from its manifest)."""
+    from rag_oracle.index.manifest import read_manifest
+
+    manifest = read_manifest(Path(directory))
+    if as_json:
+        click.echo(manifest.model_dump_json(indent=2))
+        return
+    m = manifest
+    click.echo(f"index        {directory}")
+    click.echo(
+        f"documents    {m.counts.get('documents')}   chunks {m.counts.get('chunks')}   tokens {m.counts.get('tokens')}"
+    )
+    click.echo(f"embedder     {m.embedder.get('id')} (dim {m.embedder.get('dimension')})")
+    click.echo(f"chunking     {m.chunking}")
+    click.echo(f"faiss        {m.faiss.get('spec')} ({m.faiss.get('metric')}, {m.faiss.get('ntotal')} vectors)")
+    click.echo(f"bm25         {m.bm25}")
+    click.echo(f"fingerprint  {m.fingerprint}   schema {m.schema_version}   rag-oracle {m.package_version}")
+    click.echo(f"created      {m.created_at}   updated {m.updated_at}")
+    for cmd in m.build_commands:
+        click.echo(f"built by     {cmd}")
+
+
+@index.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False))
+def index_verify(directory):
+    """Re-hash every file against the manifest and check chunk offsets. Exit 1 on any problem."""
+    from rag_oracle.index.store import Index
+
+    idx = Index.open(directory)
+    problems = idx.verify()
+    for p in problems:
+        click.echo(f"PROBLEM: {p}", err=True)
+    if problems:
+        click.echo(f"{directory}: {len(problems)} problem(s); rebuild the index with rag-oracle ingest")
+        sys.exit(1)
+    click.echo(
+        f"{directory}: OK ({len(idx.manifest.files)} files, {len(idx.documents)} documents, {len(idx.chunks)} chunks)"
+    )
+
+
+# --- search and ask ------------------------------------------------------------------------
+
+
+def _retrieval_options(f):
+    f = click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever (default hybrid).")(f)
+    f = click.option("--year-min", type=int, help="Only documents published in or after this year.")(f)
+    f = click.option("--year-max", type=int, help="Only documents published in or before this year.")(f)
+    f = click.option(
+        "--type", "pub_types", multiple=True, help="Publication type, e.g. 'Randomized Controlled Trial' (repeatable)."
+    )(f)
+    f = click.option(
+        "--source",
+        "sources",
+        multiple=True,
+        help="Format (pdf, pubmed, jats, markdown, jsonl), source label or path part (repeatable).",
+    )(f)
+    f = click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False),
+        help="Index directory (default: the sample index, built from ./corpus on first use).",
+    )(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Structured output.")(f)
+    return f
+
+
+def _open(settings: Settings, index_dir: str | None, quiet: bool):
+    from rag_oracle.api import RagOracle, ensure_sample_index
+    from rag_oracle.embed import make_embedder
+
+    embedder = make_embedder(settings.embed)
+    if index_dir is None:
+        path, report = ensure_sample_index(settings, progress=TqdmProgress(not quiet), embedder=embedder)
+        if report is not None:
+            click.echo(f"built the sample index at {path}: {report.summary()}", err=True)
+        index_dir = str(path)
+    return RagOracle(index_dir, settings, embedder=embedder)
+
+
+def _filters(year_min, year_max, pub_types, sources):
+    from rag_oracle.retrieve import Filters
+
+    return Filters(year_min=year_min, year_max=year_max, publication_types=list(pub_types), sources=list(sources))
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", type=int, help="Number of chunks (default 10).")
+@_retrieval_options
+@click.pass_context
+def search(ctx, query, k, mode, year_min, year_max, pub_types, sources, index_dir, as_json):
+    """Ranked passages for QUERY, with dense and BM25 score components."""
+    settings = _settings(ctx, retrieve={"mode": mode, "k": k})
+    oracle = _open(settings, index_dir, as_json)
+    hits = oracle.search(query, settings.retrieve.k, _filters(year_min, year_max, pub_types, sources))
+    if as_json:
+        click.echo(json.dumps([h.model_dump() for h in hits], indent=2))
+        return
+    if not hits:
+        click.echo("no matching passages")
+    for h in hits:
+        parts = [f"score {h.score:.4f}"]
+        if h.dense_score is not None:
+            parts.append(f"dense {h.dense_score:.3f} (#{h.dense_rank})")
+        if h.bm25_score is not None:
+            parts.append(f"bm25 {h.bm25_score:.2f} (#{h.bm25_rank})")
+        title = h.document.title or h.document.id
+        year = f" ({h.document.year})" if h.document.year else ""
+        click.echo(f"{h.rank:>3}. {h.chunk.id}  {' | '.join(parts)}")
+        click.echo(f"     {title}{year}" + (f" [{h.chunk.section}]" if h.chunk.section else ""))
+        text = " ".join(h.chunk.text.split())
+        click.echo(f"     {text[:300]}{'…' if len(text) > 300 else ''}")
+
+
+@main.command()
+@click.argument("question")
+@_retrieval_options
+@click.pass_context
+def ask(ctx, question, mode, year_min, year_max, pub_types, sources, index_dir, as_json):
+    """A cited, guideline-style answer to QUESTION (or a plain statement that the index cannot answer it)."""
+    from rag_oracle.generate.render import render_markdown
+
+    settings = _settings(ctx, retrieve={"mode": mode})
+    oracle = _open(settings, index_dir, as_json)
+    answer = oracle.ask(question, _filters(year_min, year_max, pub_types, sources))
+    if as_json:
+        click.echo(answer.model_dump_json(indent=2))
+    else:
+        click.echo(render_markdown(answer))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,306 @@
+"""The default generator: an extractive, query-focused composer that needs no LLM.
+
+It can only say what the passages say, word for word, which is what makes it safe for
+numbers: every dose, duration and percentage in its answer is quoted from the passage it cites.
+
+How it works:
+
+1. Relevance gate. Each retrieved passage is scored by cosine similarity to the question. If
+   none reaches `min_passage_similarity`, the answer abstains: the indexed literature does not
+   answer the question.
+2. Sentence scoring. Passages are split into sentences; each sentence scores
+   0.65 * cosine(question, title + sentence) + 0.35 * (share of the question's content words it
+   contains, stemmed), plus
+   - 0.10 when it has the shape of what the question asks for (a dose with a unit for a dosing
+     question, a duration for a how-long question, a number for a target or threshold question);
+   - 0.08 when it says something is not approved, not recommended or contraindicated and shares
+     at least two content words with the question: a clinician must see such a caution first;
+   - a section prior: -0.08 in methods (what was done, not what is true), -0.03 in background,
+     +0.04 in conclusions, key points and recommendations.
+   Sentences that open with a dangling reference ("It", "This", "These") lose 10%: out of their
+   context they can mislead. Questions and headings are never quoted.
+3. Selection. Maximal marginal relevance picks sentences that are relevant and unlike those
+   already picked (cosine between sentence embeddings), at most `max_sentences_per_document`
+   per document, and only sentences scoring at least 60% of the best one.
+4. Layout. The two best sentences form the direct answer; the rest go to "Dosing and
+   administration" (doses, titration, tapering), "Safety and monitoring" (risks, warnings,
+   monitoring) or "Key points". References are numbered in order of first citation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag_oracle.embed.base import Embedder
+from rag_oracle.index.lexical import tokenize
+from rag_oracle.index.store import embedding_text
+from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.settings import AnswerSettings
+from rag_oracle.types import Answer, AnswerSection, AnswerSentence, CitedSpan, Hit, Reference
+
+DISCLAIMER = (
+    "This answer was composed automatically from the indexed documents. It is not medical advice: "
+    "check the cited passages and current guidelines before making clinical decisions."
+)
+
+_DOSE = re.compile(
+    r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?(?:\d+(?:\.\d+)?\s?)?(?:mg|mcg|µg|g|ml|mL|units?|IU|mmol|mg/kg)\b"
+    r"|\b(?:dose|doses|dosing|dosage|titrat\w*|taper\w*|daily|twice|bedtime)\b",
+    re.I,
+)
+_SAFETY = re.compile(
+    r"\b(?:risk\w*|adverse|side effects?|warn\w*|contraindicat\w*|avoid\w*|monitor\w*|withdrawal|dependence|"
+    r"toxic\w*|bleed\w*|caution|interact\w*|overdose|suicid\w*|falls?|sedation|respiratory depression|harm\w*)\b",
+    re.I,
+)
+_DANGLING = re.compile(r"^(?:it|this|these|they|those|such|however|thus|therefore)\b", re.I)
+_MIN_WORDS = 5
+_MAX_WORDS = 70  # longer 'sentences' are nearly always merged table rows or lists from a PDF
+_BULLET = re.compile(r"(?:[-*\u2022]|\d+[.)])\s+")  # used with .match(text, pos)
+_QUESTION_WORDS = {
+    "what",
+    "which",
+    "how",
+    "when",
+    "why",
+    "who",
+    "whom",
+    "whose",
+    "doe",
+    "can",
+    "should",
+    "would",
+    "could",
+}
+# What kind of fact the question asks for, and what a sentence that gives it looks like.
+_INTENTS = [
+    (
+        re.compile(r"\b(?:dose|doses|dosage|dosing|how much|titrat\w*|taper\w*|mg)\b", re.I),
+        re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|units?|iu|mmol)\b", re.I),
+    ),
+    (
+        re.compile(r"\b(?:how long|how many (?:days|weeks|hours|months)|duration|when|before|after|hold|stop)\b", re.I),
+        re.compile(r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?\d*\s?(?:hours?|h|days?|weeks?|months?|years?)\b", re.I),
+    ),
+    (re.compile(r"\b(?:target|threshold|goal|cut-?off|level|count|range|below|above)\b", re.I), re.compile(r"\d")),
+]
+# A statement that something is not approved, not recommended or contraindicated is what a
+# clinician must see first when it is about the question's subject.
+_CAUTION = re.compile(
+    r"\b(?:not (?:approved|recommended|indicated|an?)|should not|must not|do not use|contraindicated|"
+    r"no evidence|avoid(?:ed)?)\b",
+    re.I,
+)
+_SECTION_PRIOR = [
+    (re.compile(r"method|design|participants|setting|patients and", re.I), -0.08),
+    (re.compile(r"background|introduction|objective|aim|note", re.I), -0.03),
+    (re.compile(r"conclusion|key point|recommendation|summary|interpretation", re.I), 0.04),
+]
+
+
+@dataclass
+class _Candidate:
+    hit_index: int
+    start: int  # offsets in the document text
+    end: int
+    text: str
+    score: float = 0.0
+
+
+class ExtractiveGenerator:
+    """Compose a cited answer from retrieved passages, quoting sentences verbatim.
+
+    >>> gen = ExtractiveGenerator(embedder, AnswerSettings())   # doctest: +SKIP
+    >>> answer = gen.generate("How long to hold warfarin before surgery?", hits)  # doctest: +SKIP
+    """
+
+    name = "extractive"
+    version = "1"
+
+    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
+        self.embedder = embedder
+        self.settings = settings
+
+    def generate(self, question: str, hits: list[Hit]) -> Answer:
+        s = self.settings
+        hits = hits[: s.top_k]
+        query_vec = self.embedder.embed_query(question)
+        if not hits:
+            return self._abstain(question, hits, "no passage was retrieved")
+        passage_vecs = self.embedder.embed_documents([embedding_text(h.document.title, h.chunk.text) for h in hits])
+        passage_sims = passage_vecs @ query_vec
+        best = float(passage_sims.max())
+        relevant = [i for i, sim in enumerate(passage_sims) if sim >= s.min_passage_similarity]
+        if not relevant:
+            return self._abstain(
+                question,
+                hits,
+                f"no passage is relevant enough (best similarity {best:.2f}, threshold {s.min_passage_similarity:.2f})",
+            )
+
+        candidates = self._candidates(hits, relevant)
+        if not candidates:
+            return self._abstain(question, hits, "the relevant passages hold no complete sentences")
+        vecs = self.embedder.embed_documents(
+            [embedding_text(hits[c.hit_index].document.title, c.text) for c in candidates]
+        )
+        query_terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+        sentence_terms = tokenize([c.text for c in candidates])
+        wanted = [answer_shape for asks, answer_shape in _INTENTS if asks.search(question)]
+        for c, vec, terms in zip(candidates, vecs, sentence_terms, strict=True):
+            shared = len(query_terms & set(terms))
+            c.score = 0.65 * float(vec @ query_vec) + 0.35 * (shared / len(query_terms) if query_terms else 0.0)
+            if any(shape.search(c.text) for shape in wanted):
+                c.score += 0.1
+            if shared >= 2 and _CAUTION.search(c.text):
+                c.score += 0.08
+            section = hits[c.hit_index].chunk.section
+            c.score += next((bonus for pattern, bonus in _SECTION_PRIOR if pattern.search(section)), 0.0)
+            if _DANGLING.match(c.text):
+                c.score *= 0.9
+
+        chosen = self._select(candidates, vecs, hits)
+        chosen += self._safety_reserve(candidates, chosen)
+        sections, references = self._layout(chosen, hits)
+        notes = self._notes(references, best)
+        return Answer(
+            question=question,
+            abstained=False,
+            sections=sections,
+            references=references,
+            hits=hits,
+            notes=notes,
+            disclaimer=DISCLAIMER,
+            generator=f"{self.name}@{self.version}",
+        )
+
+    def _candidates(self, hits: list[Hit], relevant: list[int]) -> list[_Candidate]:
+        out = []
+        seen: set[str] = set()
+        for i in relevant:
+            chunk = hits[i].chunk
+            for a, b in sentence_spans(chunk.text):
+                bullet = _BULLET.match(chunk.text, a, b)
+                a = bullet.end() if bullet else a
+                text = chunk.text[a:b]
+                key = " ".join(text.lower().split())
+                words = len(text.split())
+                title = hits[i].document.title
+                if (
+                    not _MIN_WORDS <= words <= _MAX_WORDS
+                    or key in seen
+                    or text.endswith((":", "?"))
+                    or (title and text.startswith(title))  # a page header repeating the title
+                ):
+                    continue
+                seen.add(key)  # overlapping chunks repeat sentences; keep the first
+                out.append(_Candidate(i, chunk.char_start + a, chunk.char_start + b, text))
+        return out
+
+    def _select(self, candidates: list[_Candidate], vecs: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+        s = self.settings
+        floor = 0.6 * max(c.score for c in candidates)
+        pool = [i for i, c in enumerate(candidates) if c.score >= floor]
+        chosen: list[int] = []
+        per_doc: dict[str, int] = {}
+        while pool and len(chosen) < s.max_sentences:
+
+            def mmr(i: int) -> tuple[float, str, int]:
+                redundancy = max((float(vecs[i] @ vecs[j]) for j in chosen), default=0.0)
+                value = (1 - s.redundancy) * candidates[i].score - s.redundancy * redundancy
+                # deterministic tie-break: chunk id, then position in the document
+                return (-value, hits[candidates[i].hit_index].chunk.id, candidates[i].start)
+
+            best = min(pool, key=mmr)
+            pool.remove(best)
+            doc_id = hits[candidates[best].hit_index].chunk.doc_id
+            if per_doc.get(doc_id, 0) >= s.max_sentences_per_document:
+                continue
+            if chosen and max(float(vecs[best] @ vecs[j]) for j in chosen) > 0.92:
+                continue  # a near-duplicate of a chosen sentence adds nothing
+            chosen.append(best)
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        return [candidates[i] for i in chosen]
+
+    def _safety_reserve(self, candidates: list[_Candidate], chosen: list[_Candidate]) -> list[_Candidate]:
+        """Up to two safety sentences when selection found none: an answer page always covers safety,
+        as long as the sentence is reasonably on topic (at least 45% of the best score)."""
+        if any(_SAFETY.search(c.text) for c in chosen[2:]):
+            return []
+        floor = 0.45 * max(c.score for c in candidates)
+        extra = [c for c in candidates if c not in chosen and c.score >= floor and _SAFETY.search(c.text)]
+        return sorted(extra, key=lambda c: (-c.score, c.start))[:2]
+
+    def _layout(self, chosen: list[_Candidate], hits: list[Hit]) -> tuple[list[AnswerSection], list[Reference]]:
+        direct, rest = chosen[:2], chosen[2:]
+        dosing = [c for c in rest if _DOSE.search(c.text)]
+        safety = [c for c in rest if c not in dosing and _SAFETY.search(c.text)]
+        key_points = [c for c in rest if c not in dosing and c not in safety]
+        groups = [
+            ("direct", "Answer", direct),
+            ("dosing", "Dosing and administration", dosing),
+            ("safety", "Safety and monitoring", safety),
+            ("key_points", "Key points", key_points),
+        ]
+        numbers: dict[int, int] = {}  # hit index -> reference number, in order of first citation
+        spans: dict[int, list[CitedSpan]] = {}
+        sections = []
+        for kind, title, group in groups:
+            if not group:
+                continue
+            sentences = []
+            for c in group:
+                number = numbers.setdefault(c.hit_index, len(numbers) + 1)
+                spans.setdefault(c.hit_index, []).append(CitedSpan(text=c.text, char_start=c.start, char_end=c.end))
+                sentences.append(AnswerSentence(text=c.text, citations=[number]))
+            sections.append(AnswerSection(kind=kind, title=title, sentences=sentences))
+        references = [self._reference(hits[i], n, spans[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1])]
+        return sections, references
+
+    @staticmethod
+    def _reference(hit: Hit, number: int, spans: list[CitedSpan]) -> Reference:
+        doc, chunk = hit.document, hit.chunk
+        ids = {k: v for k, v in (("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi)) if v}
+        if doc.source_path:
+            ids["file"] = doc.source_path
+        if chunk.page_start is not None:
+            pages = (
+                f"{chunk.page_start}" if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
+            )
+            ids["page"] = pages
+        return Reference(
+            number=number,
+            chunk_id=chunk.id,
+            doc_id=chunk.doc_id,
+            title=doc.title,
+            year=doc.year,
+            identifiers=ids,
+            passage=chunk.text,
+            cited_spans=sorted(spans, key=lambda sp: sp.char_start),
+            page_start=chunk.page_start,
+            page_end=chunk.page_end,
+        )
+
+    @staticmethod
+    def _notes(references: list[Reference], best_similarity: float) -> list[str]:
+        notes = []
+        if len({r.doc_id for r in references}) == 1:
+            notes.append("Evidence is limited: this answer rests on a single source.")
+        if best_similarity < 0.5:
+            notes.append(
+                "The retrieved passages match the question only partly; read the cited passages before relying on them."
+            )
+        return notes
+
+    def _abstain(self, question: str, hits: list[Hit], reason: str) -> Answer:
+        return Answer(
+            question=question,
+            abstained=True,
+            abstention_reason=f"The indexed literature does not answer this question: {reason}.",
+            hits=hits,
+            disclaimer=DISCLAIMER,
+            generator=f"{self.name}@{self.version}",
+        )

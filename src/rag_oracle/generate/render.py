@@ -1,0 +1,60 @@
+"""Render an Answer as Markdown-flavoured text for terminals and files."""
+
+from __future__ import annotations
+
+from rag_oracle.types import Answer, Reference
+
+
+def _markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer's sections with inline [n] markers, without the reference list."""
+    if answer.abstained:
+        return answer.abstention_reason
+    blocks = []
+    for section in answer.sections:
+        if section.kind == "direct":
+            blocks.append(" ".join(f"{s.text} {_markers(s.citations)}" for s in section.sentences))
+        else:
+            lines = "\n".join(f"- {s.text} {_markers(s.citations)}" for s in section.sentences)
+            blocks.append(f"{section.title}\n{lines}")
+    return "\n\n".join(blocks)
+
+
+def reference_line(ref: Reference) -> str:
+    parts = [ref.title or ref.doc_id]
+    if ref.year:
+        parts[0] += f" ({ref.year})"
+    ids = ref.identifiers
+    for key, label in (("pmid", "PMID"), ("pmcid", "PMCID"), ("doi", "DOI")):
+        if ids.get(key):
+            parts.append(f"{label} {ids[key]}")
+    if "pmid" not in ids and "doi" not in ids and ids.get("file"):
+        where = ids["file"] + (f", p. {ids['page']}" if ids.get("page") else "")
+        parts.append(where)
+    elif ids.get("page"):
+        parts.append(f"p. {ids['page']}")
+    parts.append(f"chunk {ref.chunk_id}")
+    return ". ".join(parts)
+
+
+def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
+    out = [f"Question: {answer.question}", "", answer_body(answer)]
+    if answer.notes:
+        out += ["", *[f"Note: {n}" for n in answer.notes]]
+    if answer.references:
+        out += ["", "References"]
+        for ref in answer.references:
+            out.append(f"[{ref.number}] {reference_line(ref)}")
+            if show_passages:
+                for span in ref.cited_spans:
+                    out.append(f'    "{span.text}"')
+    elif answer.abstained and answer.hits:
+        out += ["", "Closest passages found (not relevant enough to answer):"]
+        for hit in answer.hits[:3]:
+            out.append(f"- {hit.document.title or hit.document.id} ({hit.chunk.id})")
+    if answer.disclaimer:
+        out += ["", answer.disclaimer]
+    return "\n".join(out)

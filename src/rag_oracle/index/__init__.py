@@ -1,0 +1,1 @@
+"""Index stage: the on-disk index directory (FAISS + BM25 + chunk store + manifest)."""

@@ -1,0 +1,158 @@
+"""An opened index: documents, chunks, the FAISS and BM25 indexes, and the manifest.
+
+Layout of `indexes/<name>/`::
+
+    manifest.json      written last; without it the directory is never opened
+    documents.jsonl    one Document per line
+    chunks.jsonl       one Chunk per line; line i is FAISS vector i and BM25 document i
+    sources.jsonl      files ingested (path, sha256, documents), so unchanged files are skipped
+    dense.faiss        FAISS index (native format)
+    bm25/              bm25s index (.npy arrays + JSON)
+
+Example::
+
+    index = Index.open("indexes/sample", embedder=make_embedder(settings.embed))
+    index.chunks[0].text
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag_oracle.errors import EmbedderMismatchError, IndexCorruptError
+from rag_oracle.index import dense, lexical
+from rag_oracle.index.atomic import recover_interrupted_swap
+from rag_oracle.index.manifest import Manifest, read_manifest, sha256_file
+from rag_oracle.types import Chunk, Document, DocumentInfo
+
+DOCUMENTS = "documents.jsonl"
+CHUNKS = "chunks.jsonl"
+SOURCES = "sources.jsonl"
+
+
+def read_jsonl(path: Path, model):
+    with open(path, encoding="utf-8") as fh:
+        return [model.model_validate_json(line) for line in fh if line.strip()]
+
+
+def write_jsonl(path: Path, items) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(item.model_dump_json() if hasattr(item, "model_dump_json") else json.dumps(item))
+            fh.write("\n")
+
+
+def document_info(doc: Document) -> DocumentInfo:
+    m = doc.metadata
+    return DocumentInfo(
+        id=doc.id,
+        title=doc.title,
+        year=m.year,
+        pmid=m.pmid,
+        pmcid=m.pmcid,
+        doi=m.doi,
+        source_path=m.source_path,
+        format=m.format,
+        publication_types=list(m.publication_types),
+        source=m.source,
+    )
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its document's title, then the passage.
+
+    The title gives a passage its topic ("it is contraindicated" means nothing alone); it is
+    cut to 32 words so title plus a default 200-token chunk fit MiniLM's 256-token window.
+    """
+    words = title.split()
+    short = " ".join(words[:32])
+    return f"{short}\n{chunk_text}" if short else chunk_text
+
+
+@dataclass
+class Index:
+    path: Path
+    manifest: Manifest
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    sources: list[dict]
+    faiss_index: object
+    bm25: object
+    _doc_positions: np.ndarray | None = field(default=None, repr=False)
+    _infos: dict[str, DocumentInfo] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path, embedder=None, *, mmap: bool = False) -> Index:
+        """Open a complete index. With `embedder`, refuse one built by a different model."""
+        path = Path(path)
+        recover_interrupted_swap(path)
+        manifest = read_manifest(path)
+        if embedder is not None:
+            check_embedder(manifest, embedder, path)
+        for name, entry in manifest.files.items():
+            file = path / name
+            if not file.is_file() or file.stat().st_size != entry.bytes:
+                raise IndexCorruptError(
+                    f"{file} is missing or has the wrong size; the index is damaged. "
+                    f"Run 'rag-oracle index verify {path}', then rebuild it."
+                )
+        documents = {d.id: d for d in read_jsonl(path / DOCUMENTS, Document)}
+        chunks = read_jsonl(path / CHUNKS, Chunk)
+        sources = [json.loads(line) for line in (path / SOURCES).read_text(encoding="utf-8").splitlines() if line]
+        faiss_index = dense.read(path, mmap=mmap)
+        bm25 = lexical.load(path)
+        if faiss_index.ntotal != len(chunks):
+            raise IndexCorruptError(
+                f"{path}: FAISS holds {faiss_index.ntotal} vectors but there are {len(chunks)} chunks; rebuild the index"
+            )
+        return cls(path, manifest, documents, chunks, sources, faiss_index, bm25)
+
+    def info(self, doc_id: str) -> DocumentInfo:
+        if doc_id not in self._infos:
+            self._infos[doc_id] = document_info(self.documents[doc_id])
+        return self._infos[doc_id]
+
+    @property
+    def chunk_doc_positions(self) -> np.ndarray:
+        """For each chunk, the position of its document in `document_ids` (for filter masks)."""
+        if self._doc_positions is None:
+            order = {doc_id: i for i, doc_id in enumerate(self.documents)}
+            self._doc_positions = np.fromiter(
+                (order[c.doc_id] for c in self.chunks), dtype=np.int64, count=len(self.chunks)
+            )
+        return self._doc_positions
+
+    def verify(self) -> list[str]:
+        """Problems found by re-hashing every file against the manifest (empty list: all good)."""
+        problems = []
+        for name, entry in self.manifest.files.items():
+            file = self.path / name
+            if not file.is_file():
+                problems.append(f"{name}: missing")
+            elif sha256_file(file) != entry.sha256:
+                problems.append(f"{name}: checksum differs from the manifest")
+        counts = self.manifest.counts
+        if counts.get("chunks") != len(self.chunks):
+            problems.append(f"chunks.jsonl has {len(self.chunks)} chunks, manifest says {counts.get('chunks')}")
+        if counts.get("documents") != len(self.documents):
+            problems.append(f"documents.jsonl has {len(self.documents)}, manifest says {counts.get('documents')}")
+        for chunk in self.chunks:
+            doc = self.documents.get(chunk.doc_id)
+            if doc is None:
+                problems.append(f"chunk {chunk.id} points at missing document {chunk.doc_id}")
+            elif doc.text[chunk.char_start : chunk.char_end] != chunk.text:
+                problems.append(f"chunk {chunk.id}: text does not match its document offsets")
+        return problems
+
+
+def check_embedder(manifest: Manifest, embedder, path: Path) -> None:
+    built_with = manifest.embedder.get("id")
+    if built_with != embedder.model_id:
+        raise EmbedderMismatchError(
+            f"{path} was built with embedder '{built_with}' but '{embedder.model_id}' was asked for; "
+            f"use the same embed.model (--embed-model) or build a new index"
+        )

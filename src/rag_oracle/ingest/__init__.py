@@ -1,0 +1,1 @@
+"""Ingestion stage: loaders (PDF, PubMed XML, JATS XML, Markdown, text, JSONL), chunking, the ingest pipeline."""

