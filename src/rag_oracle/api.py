@@ -45,7 +45,17 @@ class RagOracle:
         self.generator = make_generator(self.embedder, self.settings.answer)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.retrieve.k, filters)
+        return self.retriever.search(query, self.settings.retrieve.k if k is None else k, filters)
+
+    def search_documents(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
+        """The top `k` document ids: chunk hits aggregated by their best-ranked chunk."""
+        depth = max(k * 5, self.settings.retrieve.k)
+        while True:
+            hits = self.retriever.search(query, depth, filters)
+            docs = document_ranking(hits)
+            if len(docs) >= k or len(hits) < depth:
+                return docs[:k]
+            depth *= 2
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage."""
@@ -98,4 +108,12 @@ def ensure_sample_index(
     return path, report
 
 
-__all__ = ["RagOracle", "ensure_sample_index", "ingest", "open_index", "sample_index_path"]
+__all__ = ["RagOracle", "document_ranking", "ensure_sample_index", "ingest", "open_index", "sample_index_path"]
+
+
+def document_ranking(hits: list[Hit]) -> list[str]:
+    """Document ids in order of their best-ranked chunk (document-level ranking from chunk hits)."""
+    seen: dict[str, None] = {}
+    for hit in hits:
+        seen.setdefault(hit.chunk.doc_id, None)
+    return list(seen)

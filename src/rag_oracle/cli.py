@@ -120,7 +120,17 @@ def ingest(ctx, paths, index_dir, embed_model, chunk_tokens, chunk_overlap, fais
         chunk={"max_tokens": chunk_tokens, "overlap_tokens": chunk_overlap},
         index={"faiss": faiss_spec},
     )
-    command = "rag-oracle " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    # The command as typed (argv is not used: under a test runner or a wrapper it names something else).
+    flags = {
+        "--embed-model": embed_model,
+        "--chunk-tokens": chunk_tokens,
+        "--chunk-overlap": chunk_overlap,
+        "--faiss": faiss_spec,
+    }
+    command = shlex.join(
+        ["rag-oracle", "ingest", *paths, "--index", index_dir]
+        + [part for flag, value in flags.items() if value is not None for part in (flag, str(value))]
+    )
     report = run_ingest(
         list(paths), index_dir, settings, progress=TqdmProgress(not quiet and not as_json), command=command
     )

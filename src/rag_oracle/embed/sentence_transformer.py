@@ -123,6 +123,10 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         encoded = self.model.tokenizer(
-            list(texts), add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False
+            list(texts),
+            add_special_tokens=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,  # counting long texts is the point; no "longer than the maximum" warning
         )
         return [len(ids) for ids in encoded["input_ids"]]

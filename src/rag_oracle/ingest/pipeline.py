@@ -253,10 +253,12 @@ def _ingest_file(
 def _embed(chunks: list[Chunk], titles: dict[str, str], embedder: Embedder, progress: Progress) -> np.ndarray:
     progress.start("embed", len(chunks), "chunks")
     parts = []
+    tokens = 0
     for i in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[i : i + EMBED_BATCH]
         parts.append(embedder.embed_documents([embedding_text(titles[c.doc_id], c.text) for c in batch]))
-        progress.advance(len(batch), tokens=sum(c.token_count for c in batch))
+        tokens += sum(c.token_count for c in batch)
+        progress.advance(len(batch), tokens=tokens)
     progress.finish()
     if not parts:
         return np.zeros((0, embedder.dimension), dtype=np.float32)

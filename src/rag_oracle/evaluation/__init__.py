@@ -1,0 +1,1 @@
+"""Evaluation stage: metric functions and (later) the batch evaluation harness."""
