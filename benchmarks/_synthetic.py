@@ -6,8 +6,8 @@
   pseudo-terms (gene/marker-like tokens), so posting lists are neither all short nor all long.
 - `make_questions`: distinct clinical questions over the same vocabulary.
 - `RandomEmbedder`: an object satisfying `rag_oracle.embed.base.Embedder` that returns unit
-  vectors derived from sha256(text), so it is fast, deterministic (the same text always gets
-  the same vector, in any index) and needs no model.
+  vectors derived from a hash of the text (kind "random") or of its words (kind "bow"), so it is
+  fast, deterministic (the same text always gets the same vector, in any index) and needs no model.
 - small measuring helpers: percentiles, peak RSS, size on disk.
 
 The scripts next to this file import it (running `python benchmarks/x.py` puts benchmarks/ on sys.path).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import resource
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,9 +105,7 @@ CORE_WORDS = (
 
 STOP = "the of in and with was were for to a an on at by from as that this these than or not is are be".split()
 
-_SYLLABLES = (
-    "ka ri to ne mu sa le vi do pa zo fe li ru ba ti no ga mi se ko du ha re ci lo pe ma su ve"
-).split()
+_SYLLABLES = ("ka ri to ne mu sa le vi do pa zo fe li ru ba ti no ga mi se ko du ha re ci lo pe ma su ve").split()
 
 
 def _tail_vocabulary(rng: random.Random, size: int) -> list[str]:
@@ -115,7 +114,9 @@ def _tail_vocabulary(rng: random.Random, size: int) -> list[str]:
     while len(words) < size:
         r = rng.random()
         if r < 0.25:
-            words.add("".join(rng.choice("ABCDEFGHKLMNPRSTX") for _ in range(rng.randint(2, 4))) + str(rng.randint(1, 99)))
+            words.add(
+                "".join(rng.choice("ABCDEFGHKLMNPRSTX") for _ in range(rng.randint(2, 4))) + str(rng.randint(1, 99))
+            )
         elif r < 0.35:
             words.add(f"rs{rng.randint(1000, 999999)}")
         else:
@@ -227,28 +228,51 @@ def make_questions(n: int, *, seed: int = 1) -> list[str]:
     seen: dict[str, None] = {}
     while len(seen) < n:
         q = rng.choice(templates).format(
-            d=rng.choice(DRUGS), d2=rng.choice(DRUGS), c=rng.choice(CONDITIONS), o=rng.choice(OUTCOMES),
+            d=rng.choice(DRUGS),
+            d2=rng.choice(DRUGS),
+            c=rng.choice(CONDITIONS),
+            o=rng.choice(OUTCOMES),
             p=rng.choice(POPULATIONS),
         )
         seen.setdefault(q, None)
     return list(seen)
 
 
-class RandomEmbedder:
-    """Implements the Embedder protocol with unit vectors seeded by sha256(text): no model, ~20 µs a text.
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_BOW_STOP = frozenset(STOP) | {"what", "how", "which", "does", "should", "when", "per", "after", "before", "so"}
 
-    Retrieval quality with these vectors is meaningless; latency of FAISS Flat is not (it is
-    data-independent). HNSW on random high-dimensional vectors is a worst case for its recall.
+
+def _hash_vector(key: str, dimension: int) -> np.ndarray:
+    """A pseudo-random direction from shake_256(key): ~2 µs, deterministic across runs and processes."""
+    raw = np.frombuffer(hashlib.shake_256(key.encode("utf-8")).digest(2 * dimension), dtype=np.int16)
+    return raw.astype(np.float32)
+
+
+class RandomEmbedder:
+    """Implements the Embedder protocol without a model: fast, deterministic synthetic unit vectors.
+
+    kind="random" (default): each text gets an independent pseudo-random unit vector from a hash
+    of the text (queries are salted, so a query never equals a document vector). Latency of FAISS
+    Flat does not depend on the data, so it is realistic; retrieval *quality* is meaningless and
+    HNSW recall is at its worst (independent random vectors in 384-d have no neighbourhood structure).
+
+    kind="bow": the normalised sum of per-word random vectors (log-scaled term counts, stopwords
+    dropped), a random projection of the bag of words. Texts sharing words get similar vectors, so
+    the data has neighbourhood structure like real embeddings and HNSW recall becomes meaningful.
     """
 
-    def __init__(self, dimension: int = 384) -> None:
+    def __init__(self, dimension: int = 384, kind: str = "random") -> None:
+        if kind not in ("random", "bow"):
+            raise ValueError(f"kind must be 'random' or 'bow', not {kind!r}")
         self._dimension = dimension
+        self.kind = kind
+        self._words: dict[str, np.ndarray] = {}
         self.calls: list[list[str]] = []  # embed_documents batches, recorded only while `record` is True
         self.record = False
 
     @property
     def model_id(self) -> str:
-        return f"benchmark-random:v1:dim={self._dimension}"
+        return f"benchmark-{self.kind}:v1:dim={self._dimension}"
 
     @property
     def dimension(self) -> int:
@@ -258,20 +282,38 @@ class RandomEmbedder:
     def max_tokens(self) -> int:
         return 512
 
-    def _vector(self, text: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
-        vec = np.random.default_rng(seed).standard_normal(self._dimension, dtype=np.float32)
-        return vec / np.linalg.norm(vec)
+    def _bow(self, text: str) -> np.ndarray:
+        counts: dict[str, int] = {}
+        for w in _WORD.findall(text.lower()):
+            if w not in _BOW_STOP:
+                counts[w] = counts.get(w, 0) + 1
+        if not counts:
+            return _hash_vector(text, self._dimension)
+        vecs = []
+        for w in counts:
+            v = self._words.get(w)
+            if v is None:
+                v = self._words[w] = _hash_vector("w:" + w, self._dimension)
+            vecs.append(v)
+        weights = np.log1p(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        return weights @ np.stack(vecs)
+
+    def _embed(self, texts: Sequence[str], salt: str) -> np.ndarray:
+        if self.kind == "bow":
+            raw = np.stack([self._bow(t) for t in texts])
+        else:
+            raw = np.stack([_hash_vector(salt + t, self._dimension) for t in texts])
+        return (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype(np.float32)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if self.record:
             self.calls.append(list(texts))
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        return np.stack([self._vector(t) for t in texts])
+        return self._embed(texts, "doc:")
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._vector("query: " + text)
+        return self._embed([text], "query:")[0]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(t.split()) for t in texts]
@@ -286,6 +328,23 @@ def percentiles_ms(seconds: Sequence[float]) -> tuple[float, float, float]:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def code_version() -> str:
+    """The commit of the library under test, and whether src/ has uncommitted changes."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes in src/" if dirty else "")
 
 
 def dir_size_mb(path: Path) -> float:

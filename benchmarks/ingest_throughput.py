@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import sys
 import tempfile
@@ -36,8 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from _synthetic import peak_rss_mb, write_corpus
+from _synthetic import code_version, peak_rss_mb, write_corpus
 
 DEFAULT_CORPUS = "../shared/data/scifact/corpus.jsonl"
 
@@ -72,6 +72,7 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="Seed of the synthetic corpus.")
     parser.add_argument("--batch-size", type=int, default=32, help="Batch size of the bare encode (default 32).")
+    parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads(N) first (default: torch's choice).")
     parser.add_argument("--no-progress", action="store_true", help="No progress bars on stderr.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder (indexes, cache).")
     args = parser.parse_args()
@@ -112,9 +113,16 @@ def main() -> int:
             return 0
         st: SentenceTransformerEmbedder = embedder.inner
 
+        import torch
+
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
         print("== ingest throughput ==")
-        print(f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; input: {source}")
-        print(f"embedder: {embedder.model_id}; chunk: {settings.chunk.model_dump()}; batch_size: {settings.embed.batch_size}")
+        print(f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; code: {code_version()}; input: {source}")
+        print(
+            f"embedder: {embedder.model_id}; chunk: {settings.chunk.model_dump()}; batch_size: {settings.embed.batch_size}; "
+            f"torch threads: {torch.get_num_threads()} of {os.cpu_count()} cpus"
+        )
 
         t = time.perf_counter()
         model = st.model
@@ -129,7 +137,9 @@ def main() -> int:
         cold_dir = work / "index-cold"
         gc.collect()
         t = time.perf_counter()
-        cold = ingest([input_file], cold_dir, settings, embedder=embedder, progress=progress, command="ingest_throughput cold")
+        cold = ingest(
+            [input_file], cold_dir, settings, embedder=embedder, progress=progress, command="ingest_throughput cold"
+        )
         cold_s = time.perf_counter() - t
         print(f"COLD pipeline (read + chunk + embed + write, empty cache): {cold_s:.2f}s wall")
         print(f"  {cold.summary()}")
@@ -172,7 +182,9 @@ def main() -> int:
         warm_dir = work / "index-warm"
         gc.collect()
         t = time.perf_counter()
-        warm = ingest([input_file], warm_dir, settings, embedder=embedder, progress=progress, command="ingest_throughput warm")
+        warm = ingest(
+            [input_file], warm_dir, settings, embedder=embedder, progress=progress, command="ingest_throughput warm"
+        )
         warm_s = time.perf_counter() - t
         print(f"WARM pipeline (same input, new index dir, filled cache): {warm_s:.2f}s wall")
         print(f"  {warm.chunks_added / warm_s:.1f} chunks/s, {warm.tokens_added / warm_s:.0f} tokens/s")

@@ -44,8 +44,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-from _synthetic import RandomEmbedder, dir_size_mb, make_questions, peak_rss_mb, percentiles_ms, write_corpus
+from _synthetic import (
+    RandomEmbedder,
+    code_version,
+    dir_size_mb,
+    make_questions,
+    peak_rss_mb,
+    percentiles_ms,
+    write_corpus,
+)
 
 
 def rss_mb() -> float:
@@ -103,32 +110,133 @@ def open_index(index_dir: Path, settings, embedder):
     Index.open(index_dir, embedder)
     open_s = time.perf_counter() - t
     gc.collect()
-    before = rss_mb()
     t = time.perf_counter()
     oracle = RagOracle(index_dir, settings, embedder=embedder)
     oracle_s = time.perf_counter() - t
     print(
-        f"  Index.open: {open_s:.2f}s; RagOracle(index_dir): {oracle_s:.2f}s; "
-        f"RSS of the opened index ~{rss_mb() - before:.0f} MB; RSS now {rss_mb():.0f} MB, peak {peak_rss_mb():.0f} MB"
+        f"  Index.open: {open_s:.2f}s; RagOracle(index_dir) (a second open): {oracle_s:.2f}s; "
+        f"RSS now {rss_mb():.0f} MB, peak {peak_rss_mb():.0f} MB"
     )
     return oracle
 
 
+def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict) -> list[list[str]]:
+    """search (3 modes) and ask (2 thresholds) on an opened Flat index; returns dense top-10 ids per query."""
+    from rag_oracle import RagOracle
+
+    flat_ids: list[list[str]] = []
+    for mode in ("dense", "bm25", "hybrid"):
+        o = RagOracle(oracle.index, settings.with_overrides({"retrieve": {"mode": mode}}), embedder=embedder)
+        times, outs = timed(lambda q, o=o: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
+        line(f"search {mode}", times)
+        if mode == "dense":
+            flat_ids = outs
+
+    o = RagOracle(
+        oracle.index, settings.with_overrides({"answer": {"min_passage_similarity": -1.0}}), embedder=embedder
+    )
+    batches = state["generator_batches"]
+    record = not batches
+
+    def ask(q: str):
+        start = len(embedder.calls)
+        embedder.record = record and len(batches) < state["generator_asks"]
+        answer = o.ask(q)
+        if embedder.record:
+            batches.append(embedder.calls[start:])
+        embedder.record = False
+        return answer
+
+    times, answers = timed(ask, warmup, timed_q)
+    retrieve_ms = np.median([a.timings_ms["retrieve"] for a in answers])
+    generate_ms = np.median([a.timings_ms["generate"] for a in answers])
+    sentences = np.mean([sum(len(s.sentences) for s in a.sections) for a in answers])
+    line(
+        "ask (hybrid, threshold -1.0)",
+        times,
+        f"   [median retrieve {retrieve_ms:.1f} + generate {generate_ms:.1f} ms; "
+        f"{sum(a.abstained for a in answers)} abstained; {sentences:.1f} sentences/answer]",
+    )
+    o2 = RagOracle(oracle.index, settings, embedder=embedder)
+    times, answers = timed(o2.ask, warmup, timed_q)
+    line(
+        f"ask (default threshold {settings.answer.min_passage_similarity})",
+        times,
+        f"   [{sum(a.abstained for a in answers)}/{len(answers)} abstained]",
+    )
+    return flat_ids
+
+
+def measure_other_spec(oracle, settings, embedder, warmup, timed_q, flat_ids, spec: str) -> None:
+    from rag_oracle import RagOracle
+
+    o = RagOracle(oracle.index, settings.with_overrides({"retrieve": {"mode": "dense"}}), embedder=embedder)
+    times, outs = timed(lambda q: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
+    recall = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(outs, flat_ids, strict=True)])
+    line(f"search dense ({spec})", times, f"   [recall@10 vs Flat {recall:.3f}]")
+    o = RagOracle(oracle.index, settings, embedder=embedder)
+    times, _ = timed(lambda q: o.search(q, k=10), warmup, timed_q)
+    line(f"search hybrid ({spec})", times)
+
+
+def thread_counts(args) -> list[int]:
+    import faiss
+
+    default = args.faiss_threads or faiss.omp_get_max_threads()
+    return list(dict.fromkeys([default, 1] if args.compare_threads else [default]))
+
+
+def set_faiss_threads(n: int) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(n)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="Chunk counts (default 10000 100000).")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 100_000], help="Chunk counts (default 10000 100000)."
+    )
     parser.add_argument("--queries", type=int, default=200, help="Timed queries per measurement (default 200).")
     parser.add_argument("--warmup", type=int, default=10, help="Warm-up queries before each measurement (default 10).")
-    parser.add_argument("--hnsw-size", type=int, help="Size at which HNSW is compared with Flat (default: largest; 0: skip).")
+    parser.add_argument(
+        "--hnsw-size", type=int, help="Size at which HNSW is compared with Flat (default: largest; 0: skip)."
+    )
     parser.add_argument("--hnsw-spec", default="HNSW32", help="FAISS spec compared with Flat (default HNSW32).")
-    parser.add_argument("--dim", type=int, default=384, help="Vector dimension of the random embedder (default 384).")
+    parser.add_argument(
+        "--vectors",
+        choices=("random", "bow"),
+        default="random",
+        help="Synthetic vectors: independent random (default) or random projection of the bag of words "
+        "(neighbourhood structure like real embeddings; makes HNSW recall meaningful).",
+    )
+    parser.add_argument(
+        "--dim", type=int, default=384, help="Vector dimension of the synthetic embedder (default 384)."
+    )
+    parser.add_argument(
+        "--faiss-threads", type=int, help="faiss.omp_set_num_threads(N) for the main measurement (default: faiss's)."
+    )
+    parser.add_argument(
+        "--no-thread-compare",
+        dest="compare_threads",
+        action="store_false",
+        help="Do not repeat the measurements with 1 FAISS/torch thread.",
+    )
     parser.add_argument("--real-queries", type=int, default=50, help="Queries for the real-model part (0: skip).")
+    parser.add_argument(
+        "--generator-asks",
+        type=int,
+        default=10,
+        help="Synthetic asks whose generator embeddings are replayed through the real model (default 10).",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="No progress bars on stderr.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder with corpora and indexes.")
     args = parser.parse_args()
 
-    from rag_oracle import RagOracle, load_settings
+    import faiss
+
+    from rag_oracle import load_settings
 
     progress = None
     if not args.no_progress:
@@ -140,71 +248,36 @@ def main() -> int:
     questions = make_questions(args.warmup + max(args.queries, args.real_queries) + 10, seed=args.seed + 1)
     warmup, timed_q = questions[: args.warmup], questions[args.warmup : args.warmup + args.queries]
     hnsw_size = max(args.sizes) if args.hnsw_size is None else args.hnsw_size
-    embedder = RandomEmbedder(args.dim)
-    generator_batches: list[list[list[str]]] = []  # per ask: the embed_documents batches of the generator
+    embedder = RandomEmbedder(args.dim, kind=args.vectors)
+    state: dict = {"generator_batches": [], "generator_asks": args.generator_asks}
+    threads = thread_counts(args)
 
-    try:
-        import faiss
-
-        faiss_threads = faiss.omp_get_max_threads()
-    except Exception:  # pragma: no cover - informational only
-        faiss_threads = "?"
     work = Path(tempfile.mkdtemp(prefix="rag-oracle-perf-search-"))
     print("== search / ask latency ==")
     print(
-        f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; cpus: {os.cpu_count()}; faiss threads: {faiss_threads}; "
-        f"queries: {len(warmup)} warm-up + {len(timed_q)} timed; k=10; retrieve.candidates={base.retrieve.candidates}"
+        f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; code: {code_version()}; cpus: {os.cpu_count()}; faiss default threads: "
+        f"{faiss.omp_get_max_threads()}; measured with faiss threads: {threads}; vectors: {args.vectors} "
+        f"{args.dim}-d; queries: {len(warmup)} warm-up + {len(timed_q)} timed (distinct); k=10; "
+        f"retrieve.candidates={base.retrieve.candidates}"
     )
     try:
         for size in args.sizes:
             print()
-            print(f"-- {size} chunks (random {args.dim}-d unit vectors, synthetic text) --")
+            print(f"-- {size} chunks, FAISS Flat --")
             corpus = write_corpus(work / f"corpus-{size}" / "corpus.jsonl", size, seed=args.seed)
             flat_dir = work / f"index-{size}-flat"
             flat_settings = base.with_overrides({"index": {"faiss": "Flat"}})
+            set_faiss_threads(threads[0])
             build(corpus, flat_dir, flat_settings, embedder, progress, "Flat")
             oracle = open_index(flat_dir, flat_settings, embedder)
-
             flat_ids = None
-            for mode in ("dense", "bm25", "hybrid"):
-                o = RagOracle(oracle.index, flat_settings.with_overrides({"retrieve": {"mode": mode}}), embedder=embedder)
-                times, outs = timed(lambda q, o=o: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
-                line(f"search {mode} (Flat)", times)
-                if mode == "dense":
-                    flat_ids = outs
-
-            ask_settings = flat_settings.with_overrides({"answer": {"min_passage_similarity": -1.0}})
-            o = RagOracle(oracle.index, ask_settings, embedder=embedder)
-            record = not generator_batches
-
-            def ask(q: str, o=o, record=record):
-                start = len(embedder.calls)
-                embedder.record = record and len(generator_batches) < 20
-                answer = o.ask(q)
-                if embedder.record:
-                    generator_batches.append(embedder.calls[start:])
-                embedder.record = False
-                return answer
-
-            times, answers = timed(ask, warmup, timed_q)
-            abstained = sum(a.abstained for a in answers)
-            retrieve_ms = np.median([a.timings_ms["retrieve"] for a in answers])
-            generate_ms = np.median([a.timings_ms["generate"] for a in answers])
-            sentences = np.mean([sum(len(s.sentences) for s in a.sections) for a in answers])
-            line(
-                "ask (hybrid, threshold -1.0)",
-                times,
-                f"   [median retrieve {retrieve_ms:.1f} + generate {generate_ms:.1f} ms; "
-                f"{abstained} abstained; {sentences:.1f} sentences/answer]",
-            )
-            o = RagOracle(oracle.index, flat_settings, embedder=embedder)
-            times, answers = timed(o.ask, warmup, timed_q)
-            line(
-                f"ask (default threshold {flat_settings.answer.min_passage_similarity})",
-                times,
-                f"   [{sum(a.abstained for a in answers)}/{len(answers)} abstained]",
-            )
-            del o, oracle
+            for n in threads:
+                set_faiss_threads(n)
+                print(f"  [faiss threads: {n}]")
+                ids = measure_flat(oracle, flat_settings, embedder, warmup, timed_q, state)
+                flat_ids = flat_ids or ids
+            set_faiss_threads(threads[0])
+            del oracle
             gc.collect()
             print(f"  peak RSS so far: {peak_rss_mb():.0f} MB")
             if not args.keep:
@@ -212,19 +285,17 @@ def main() -> int:
 
             if size == hnsw_size:
                 print()
-                print(f"-- {size} chunks, FAISS {args.hnsw_spec} vs Flat (dense search) --")
+                print(f"-- {size} chunks, FAISS {args.hnsw_spec} (vs Flat, same vectors and queries) --")
                 hnsw_settings = base.with_overrides({"index": {"faiss": args.hnsw_spec}})
                 hnsw_dir = work / f"index-{size}-{args.hnsw_spec.replace(',', '_')}"
                 build(corpus, hnsw_dir, hnsw_settings, embedder, progress, args.hnsw_spec)
                 oracle = open_index(hnsw_dir, hnsw_settings, embedder)
-                o = RagOracle(oracle.index, hnsw_settings.with_overrides({"retrieve": {"mode": "dense"}}), embedder=embedder)
-                times, outs = timed(lambda q, o=o: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
-                recall = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(outs, flat_ids, strict=True)])
-                line(f"search dense ({args.hnsw_spec})", times, f"   [recall@10 vs Flat {recall:.3f}]")
-                o = RagOracle(oracle.index, hnsw_settings, embedder=embedder)
-                times, _ = timed(lambda q, o=o: o.search(q, k=10), warmup, timed_q)
-                line(f"search hybrid ({args.hnsw_spec})", times)
-                del o, oracle
+                for n in threads:
+                    set_faiss_threads(n)
+                    print(f"  [faiss threads: {n}]")
+                    measure_other_spec(oracle, hnsw_settings, embedder, warmup, timed_q, flat_ids, args.hnsw_spec)
+                set_faiss_threads(threads[0])
+                del oracle
                 gc.collect()
                 print(f"  peak RSS so far: {peak_rss_mb():.0f} MB")
                 if not args.keep:
@@ -233,7 +304,7 @@ def main() -> int:
                 shutil.rmtree(corpus.parent, ignore_errors=True)
 
         if args.real_queries > 0:
-            real_model_part(base, questions, args, generator_batches, work)
+            real_model_part(base, questions, args, state["generator_batches"], work)
         print()
         print(f"peak RSS: {peak_rss_mb():.0f} MB")
     finally:
@@ -245,50 +316,49 @@ def main() -> int:
 
 
 def real_model_part(base, questions: list[str], args, generator_batches: list[list[list[str]]], work: Path) -> None:
+    import torch
+
     from rag_oracle.embed import make_embedder
     from rag_oracle.embed.cache import CachedEmbedder
 
     print()
     settings = base.with_overrides({"embed": {"cache_dir": "off"}})
+    default_threads = torch.get_num_threads()
     print(f"-- real model: {settings.embed.model} (cache_dir 'off'; {settings.embed.device}) --")
-    try:
-        import torch
-
-        print(f"  torch threads: {torch.get_num_threads()}")
-    except ImportError:
-        pass
     real = make_embedder(settings.embed)
     t = time.perf_counter()
     real.embed_query("warm-up: what is the dose of warfarin?")  # loads the model
-    load_s = time.perf_counter() - t
+    print(f"  model load + first query: {time.perf_counter() - t:.2f}s")
     warm = ["How long should apixaban be held before surgery?", "Is metformin safe in pregnancy?", "Dose of lithium?"]
     # distinct from the warm-up, and from the queries of the search part
     queries = questions[-args.real_queries :]
-    times, _ = timed(real.embed_query, warm, queries)
-    print(f"  model load + first query: {load_s:.2f}s")
-    line(f"embed_query ({len(queries)} distinct)", times)
-
-    cached = CachedEmbedder(real, work / "query-cache")
-    times, _ = timed(cached.embed_query, warm, queries)
-    line("embed_query via cache, miss+write", times)
-    times, _ = timed(cached.embed_query, [], queries)
-    line("embed_query via cache, hit", times)
-    cached.close()
-
-    if generator_batches:
-        sizes = [sum(len(b) for b in batches) for batches in generator_batches]
-        gen_times = []
-        for batches in generator_batches:
-            t = time.perf_counter()
-            for batch in batches:
-                real.embed_documents(batch)
-            gen_times.append(time.perf_counter() - t)
-        line(
-            "generator embed_documents / ask",
-            gen_times,
-            f"   [{len(gen_times)} recorded asks, {np.mean(sizes):.0f} texts/ask: "
-            f"{np.mean([len(b[0]) for b in generator_batches if b]):.0f} passages + sentences]",
-        )
+    sizes = [sum(len(b) for b in batches) for batches in generator_batches]
+    for threads in dict.fromkeys([default_threads, 1] if args.compare_threads else [default_threads]):
+        torch.set_num_threads(threads)
+        print(f"  torch threads: {threads}{' (torch default)' if threads == default_threads else ''}")
+        times, _ = timed(real.embed_query, warm, queries)
+        line(f"embed_query ({len(queries)} distinct)", times)
+        if threads == default_threads:
+            cached = CachedEmbedder(real, work / "query-cache")
+            times, _ = timed(cached.embed_query, warm, queries)
+            line("embed_query via cache, miss+write", times)
+            times, _ = timed(cached.embed_query, [], queries)
+            line("embed_query via cache, hit", times)
+            cached.close()
+        if generator_batches:
+            gen_times = []
+            for batches in generator_batches:
+                t = time.perf_counter()
+                for batch in batches:
+                    real.embed_documents(batch)
+                gen_times.append(time.perf_counter() - t)
+            line(
+                "generator embed_documents / ask",
+                gen_times,
+                f"   [{len(gen_times)} recorded asks, {np.mean(sizes):.0f} texts/ask: "
+                f"{np.mean([len(b[0]) for b in generator_batches if b]):.0f} passages + the rest sentences]",
+            )
+    torch.set_num_threads(default_threads)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -29,7 +29,7 @@ from fpdf.enums import XPos, YPos
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "corpus" / "pdf"
-CREATION_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+CREATION_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 NOTE = "Sample text written for the rag-oracle demonstration corpus; not clinical guidance."
 
 # ---------------------------------------------------------------------------
@@ -178,7 +178,7 @@ DOCUMENTS = [
                 "heading": "Step 4: direct oral anticoagulants",
                 "new_page": True,
                 "paragraphs": [
-                    "In this protocol, a \"1-day hold\" means that no dose is taken on the day before the procedure, so the last dose is taken 2 days before surgery (roughly 36 to 48 hours before the procedure, depending on dosing times). A \"2-day hold\" means the last dose is taken 3 days before surgery (roughly 60 to 72 hours before). Other documents describe the same schedules as holding for \"1 to 2 days\" or \"2 to 3 days\".",
+                    'In this protocol, a "1-day hold" means that no dose is taken on the day before the procedure, so the last dose is taken 2 days before surgery (roughly 36 to 48 hours before the procedure, depending on dosing times). A "2-day hold" means the last dose is taken 3 days before surgery (roughly 60 to 72 hours before). Other documents describe the same schedules as holding for "1 to 2 days" or "2 to 3 days".',
                 ],
                 "table": {
                     "header": ["Drug and renal function", "Low/moderate bleeding risk", "High bleeding risk"],
@@ -239,7 +239,7 @@ DOCUMENTS = [
                 "paragraphs": [
                     "For otherwise healthy adults with mild to moderate symptoms and reliable follow-up, watchful waiting is appropriate even when a bacterial cause is possible. Observe for 7 to 10 days from the start of symptoms. A delayed (back-up) prescription can be given with clear instructions to start it only if symptoms have not improved after 7 days, or if they worsen at any time.",
                     "Symptom relief: paracetamol or ibuprofen for pain and fever; saline nasal irrigation; an intranasal corticosteroid spray for congestion; adequate fluids and rest. Oral decongestants and antihistamines add little and may cause side effects.",
-                    "A suggested explanation for patients: \"This looks like a viral sinus infection. Antibiotics would not make you better faster, and they can cause side effects. Most people feel better within 10 days. If you are not improving in a week, or you get worse, start the prescription and contact us.\"",
+                    'A suggested explanation for patients: "This looks like a viral sinus infection. Antibiotics would not make you better faster, and they can cause side effects. Most people feel better within 10 days. If you are not improving in a week, or you get worse, start the prescription and contact us."',
                 ],
             },
             {
@@ -252,7 +252,11 @@ DOCUMENTS = [
                         ["Risk of resistance *", "Amoxicillin-clavulanate 875/125 mg twice daily", "5 to 7 days"],
                         ["High local resistance", "Amoxicillin-clavulanate 2000/125 mg twice daily", "5 to 7 days"],
                         ["Penicillin allergy", "Doxycycline 100 mg twice daily or 200 mg once daily", "5 to 7 days"],
-                        ["Severe allergy or failure", "Levofloxacin 500 mg daily or moxifloxacin 400 mg daily", "5 to 7 days"],
+                        [
+                            "Severe allergy or failure",
+                            "Levofloxacin 500 mg daily or moxifloxacin 400 mg daily",
+                            "5 to 7 days",
+                        ],
                     ],
                 },
                 "after": [
@@ -294,7 +298,7 @@ def _check_latin1(doc: dict) -> None:
             try:
                 value.encode("latin-1")
             except UnicodeEncodeError as exc:
-                raise SystemExit(f"non latin-1 text in {doc['slug']} ({where}): {value[exc.start:exc.end]!r}")
+                raise SystemExit(f"non latin-1 text in {doc['slug']} ({where}): {value[exc.start : exc.end]!r}")
         elif isinstance(value, dict):
             for k, v in value.items():
                 walk(v, f"{where}.{k}")

@@ -202,3 +202,28 @@ def built_index(corpus_dir: Path, settings: Settings, tmp_path: Path) -> Path:
     report = ingest([corpus_dir], path, settings)
     assert report.count("failed") == 0, report.files
     return path
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    """The shipped sample corpus indexed with the real default embedder (built once per session).
+
+    Returns (settings, index path, ingest report).
+    """
+    import os
+
+    from rag_oracle.api import ensure_sample_index
+
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RAG_ORACLE_")}
+    try:
+        root = tmp_path_factory.mktemp("sample")
+        settings = Settings().with_overrides(
+            {"index": {"root": str(root / "indexes")}, "embed": {"cache_dir": str(root / "cache")}}
+        )
+        path, report = ensure_sample_index(settings, REPO / "corpus")
+    finally:
+        os.environ.update(saved)
+    return settings, path, report

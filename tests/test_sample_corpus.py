@@ -7,23 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rag_oracle import RagOracle, load_settings
-from rag_oracle.api import SAMPLE_SUBDIRS, ensure_sample_index
+from rag_oracle import RagOracle
+from rag_oracle.api import SAMPLE_SUBDIRS
 
-REPO = Path(__file__).resolve().parents[1]
 NOTICE = "not clinical guidance"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sample")
-    settings = load_settings().with_overrides(
-        {"index": {"root": str(root / "indexes")}, "embed": {"cache_dir": str(root / "cache")}}
-    )
-    path, report = ensure_sample_index(settings, REPO / "corpus")
-    return settings, path, report
 
 
 def test_every_sample_file_ingests(sample) -> None:

@@ -294,5 +294,142 @@ def ask(ctx, question, mode, year_min, year_max, pub_types, sources, index_dir, 
         click.echo(render_markdown(answer))
 
 
+# --- evaluation ----------------------------------------------------------------------------
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Batch evaluation: import data sets, run, compare runs, write reports."""
+
+
+@eval_group.command("import")
+@click.option("--format", "fmt", type=click.Choice(["pubmedqa", "bioasq", "beir"]), required=True)
+@click.option("--split", default="test", help="BEIR qrels split (qrels/<split>.tsv).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for questions.jsonl and corpus.jsonl.",
+)
+@click.argument("source", type=click.Path())
+def eval_import(fmt, split, out_dir, source):
+    """Convert PubMedQA (ori_pqal.json), BioASQ (JSON) or BEIR (folder) into the interchange format."""
+    from rag_oracle.evaluation.importers import import_dataset
+
+    counts = import_dataset(fmt, source, out_dir, split=split)
+    click.echo(f"wrote {counts['questions']} questions and {counts['documents']} documents to {counts['out']}")
+    click.echo(f"next: rag-oracle ingest {counts['out']}/corpus.jsonl --index indexes/<name>")
+
+
+@eval_group.command("run")
+@click.option("--questions", "questions_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Run directory (resumed if it exists)."
+)
+@click.option("--limit", type=int, help="Only the first N questions.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Questions answered in parallel.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever (default hybrid).")
+@click.option("--quiet", is_flag=True)
+@click.pass_context
+def eval_run(ctx, questions_file, index_dir, out_dir, limit, workers, mode, quiet):
+    """Answer every question, score it, and write predictions.jsonl, metrics.json and manifest.json."""
+    from rag_oracle.evaluation.runner import run_evaluation
+
+    settings = _settings(ctx, retrieve={"mode": mode})
+    command = shlex.join(
+        [
+            "rag-oracle",
+            "eval",
+            "run",
+            "--questions",
+            questions_file,
+            "--index",
+            index_dir,
+            "--out",
+            out_dir,
+            *(["--limit", str(limit)] if limit else []),
+            *(["--mode", mode] if mode else []),
+        ]
+    )
+    result = run_evaluation(
+        questions_file,
+        index_dir,
+        out_dir,
+        settings,
+        limit=limit,
+        workers=workers,
+        progress=TqdmProgress(not quiet),
+        command=command,
+    )
+    if result.resumed:
+        click.echo(f"resumed: {result.resumed} questions were already answered", err=True)
+    click.echo(_metrics_table(result.metrics))
+    click.echo(f"run written to {result.out_dir}")
+
+
+def _metrics_table(metrics: dict) -> str:
+    lines = []
+    for group in ("retrieval", "answer", "decision", "citations"):
+        for name, entry in metrics.get(group, {}).items():
+            if entry.get("mean") is None:
+                lines.append(f"{group:<10} {name:<20} {'n/a':>7}")
+                continue
+            ci = entry.get("ci95") or [entry["mean"], entry["mean"]]
+            lines.append(
+                f"{group:<10} {name:<20} {entry['mean']:>7.4f}  [{ci[0]:.4f}, {ci[1]:.4f}]  n={entry.get('n')}"
+            )
+    for stage, p in metrics.get("latency", {}).items():
+        lines.append(f"{'latency':<10} {stage:<20} p50 {p['p50'] or 0:>8.1f} ms  p95 {p['p95'] or 0:>8.1f} ms")
+    c = metrics.get("counts", {})
+    lines.append(f"questions {c.get('questions')}, errors {c.get('errors')}, abstained {c.get('abstained')}")
+    return "\n".join(lines)
+
+
+@eval_group.command("compare")
+@click.argument("run_a", type=click.Path(file_okay=False))
+@click.argument("run_b", type=click.Path(file_okay=False))
+@click.option("--top", default=10, show_default=True, help="Questions that changed most, to list.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_compare(run_a, run_b, top, as_json):
+    """Per-metric deltas (B - A) with paired bootstrap intervals, and the questions that changed most."""
+    from rag_oracle.evaluation.compare import compare_runs
+
+    result = compare_runs(run_a, run_b, top=top)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"A = {run_a}\nB = {run_b}\n{result.paired_questions} questions paired\n")
+    click.echo(f"{'metric':<32} {'A':>7} {'B':>7} {'B-A':>8}  {'95% CI':<20} {'p':>6}")
+    for d in result.deltas:
+        mark = " *" if d.significant else ""
+        click.echo(
+            f"{d.group + ': ' + d.metric:<32} {d.a:>7.4f} {d.b:>7.4f} {d.delta:>+8.4f}  "
+            f"[{d.ci95[0]:+.4f}, {d.ci95[1]:+.4f}] {d.p_value:>6.3f}{mark}"
+        )
+    click.echo("* significant: the 95% interval excludes 0")
+    if result.changed:
+        click.echo("\nquestions that changed most:")
+        for c in result.changed:
+            change = ", ".join(f"{k} {v:+.3f}" for k, v in c["change"].items())
+            click.echo(f"  {c['id']}: {change}  {c['question'][:80]}")
+
+
+@eval_group.command("report")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="HTML file (default: <first run>/report.html)."
+)
+def eval_report(runs, out_file):
+    """One self-contained HTML report: metric plots with intervals, latency, and every question."""
+    from rag_oracle.evaluation.report import write_report
+
+    path = write_report(list(runs), out_file or str(Path(runs[0]) / "report.html"))
+    click.echo(f"report written to {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -167,6 +167,9 @@ class Answer(_Frozen):
     references: list[Reference] = Field(default_factory=list, description="Numbered in order of first citation.")
     hits: list[Hit] = Field(default_factory=list, description="Everything retrieved, cited or not.")
     notes: list[str] = Field(default_factory=list, description="Caveats, e.g. thin evidence.")
+    decision: Literal["yes", "no", "maybe"] | None = Field(
+        None, description="For yes/no questions: the answer's verdict (see generate/decision.py)."
+    )
     disclaimer: str = ""
     generator: str = Field("", description="Which generator wrote the answer, with its version.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")

@@ -199,3 +199,20 @@ def test_bad_faiss_spec_is_a_clear_error(tmp_path: Path, corpus_dir: Path, setti
     with pytest.raises(ConfigError, match="FAISS"):
         ingest([corpus_dir / "guide.md"], tmp_path / "x", settings.with_overrides({"index": {"faiss": "Bogus99"}}))
     assert not (tmp_path / "x").exists()
+
+
+def test_duplicate_text_under_another_id_becomes_an_alias(tmp_path: Path, settings) -> None:
+    data = tmp_path / "dups.jsonl"
+    text = "Stop warfarin five days before surgery and check the INR the day before."
+    data.write_text(
+        json.dumps({"id": "first", "title": "T", "text": text})
+        + "\n"
+        + json.dumps({"id": "second", "title": "T", "text": text})
+        + "\n"
+    )
+    report = ingest([data], tmp_path / "idx", settings)
+    assert report.documents_added == 1 and report.duplicates == 1
+    index = Index.open(tmp_path / "idx")
+    assert list(index.documents) == ["first"]
+    assert index.canonical_id("second") == "first" and index.canonical_id("first") == "first"
+    assert index.manifest.counts["aliases"] == 1

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag_oracle.embed.base import Embedder
+from rag_oracle.generate.decision import decide, is_yes_no_question
 from rag_oracle.index.lexical import tokenize
 from rag_oracle.index.store import embedding_text
 from rag_oracle.ingest.sentences import sentence_spans
@@ -166,7 +167,7 @@ class ExtractiveGenerator:
         chosen += self._safety_reserve(candidates, chosen)
         sections, references = self._layout(chosen, hits)
         notes = self._notes(references, best)
-        return Answer(
+        answer = Answer(
             question=question,
             abstained=False,
             sections=sections,
@@ -176,6 +177,9 @@ class ExtractiveGenerator:
             disclaimer=DISCLAIMER,
             generator=f"{self.name}@{self.version}",
         )
+        if is_yes_no_question(question):
+            answer = answer.model_copy(update={"decision": decide(answer)})
+        return answer
 
     def _candidates(self, hits: list[Hit], relevant: list[int]) -> list[_Candidate]:
         out = []

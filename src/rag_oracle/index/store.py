@@ -6,6 +6,7 @@ Layout of `indexes/<name>/`::
     documents.jsonl    one Document per line
     chunks.jsonl       one Chunk per line; line i is FAISS vector i and BM25 document i
     sources.jsonl      files ingested (path, sha256, documents), so unchanged files are skipped
+    aliases.jsonl      ids of duplicate documents -> the id under which their text is stored
     dense.faiss        FAISS index (native format)
     bm25/              bm25s index (.npy arrays + JSON)
 
@@ -32,6 +33,7 @@ from rag_oracle.types import Chunk, Document, DocumentInfo
 DOCUMENTS = "documents.jsonl"
 CHUNKS = "chunks.jsonl"
 SOURCES = "sources.jsonl"
+ALIASES = "aliases.jsonl"
 
 
 def read_jsonl(path: Path, model):
@@ -80,6 +82,7 @@ class Index:
     documents: dict[str, Document]
     chunks: list[Chunk]
     sources: list[dict]
+    aliases: dict[str, str]
     faiss_index: object
     bm25: object
     _doc_positions: np.ndarray | None = field(default=None, repr=False)
@@ -103,13 +106,24 @@ class Index:
         documents = {d.id: d for d in read_jsonl(path / DOCUMENTS, Document)}
         chunks = read_jsonl(path / CHUNKS, Chunk)
         sources = [json.loads(line) for line in (path / SOURCES).read_text(encoding="utf-8").splitlines() if line]
+        aliases_file = path / ALIASES
+        aliases = {}
+        if aliases_file.is_file():
+            for line in aliases_file.read_text(encoding="utf-8").splitlines():
+                if line:
+                    record = json.loads(line)
+                    aliases[record["alias"]] = record["canonical"]
         faiss_index = dense.read(path, mmap=mmap)
         bm25 = lexical.load(path)
         if faiss_index.ntotal != len(chunks):
             raise IndexCorruptError(
                 f"{path}: FAISS holds {faiss_index.ntotal} vectors but there are {len(chunks)} chunks; rebuild the index"
             )
-        return cls(path, manifest, documents, chunks, sources, faiss_index, bm25)
+        return cls(path, manifest, documents, chunks, sources, aliases, faiss_index, bm25)
+
+    def canonical_id(self, doc_id: str) -> str:
+        """The id a document is stored under (resolves ids of duplicates that were stored once)."""
+        return self.aliases.get(doc_id, doc_id)
 
     def info(self, doc_id: str) -> DocumentInfo:
         if doc_id not in self._infos:

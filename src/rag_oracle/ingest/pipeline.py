@@ -24,7 +24,16 @@ from rag_oracle.errors import IncompleteIndexError, IndexSettingsMismatchError, 
 from rag_oracle.index import dense, lexical
 from rag_oracle.index.atomic import atomic_directory, recover_interrupted_swap
 from rag_oracle.index.manifest import MANIFEST, Manifest, file_entries, sha256_file, write_manifest
-from rag_oracle.index.store import CHUNKS, DOCUMENTS, SOURCES, Index, check_embedder, embedding_text, write_jsonl
+from rag_oracle.index.store import (
+    ALIASES,
+    CHUNKS,
+    DOCUMENTS,
+    SOURCES,
+    Index,
+    check_embedder,
+    embedding_text,
+    write_jsonl,
+)
 from rag_oracle.ingest.chunking import chunk_document
 from rag_oracle.ingest.detect import iter_files, loader_for
 from rag_oracle.settings import Settings
@@ -66,6 +75,7 @@ class FileReport:
     chunks: int = 0
     duplicates: int = 0
     warnings: list[str] = field(default_factory=list)
+    sha256: str = ""
 
 
 @dataclass
@@ -158,7 +168,8 @@ def ingest(
     existing = _open_existing(index_path, settings, embedder)
     report = IngestReport(index_path=str(index_path))
 
-    known_hashes = {d.content_hash for d in existing.documents.values()} if existing else set()
+    known_hashes = {d.content_hash: d.id for d in existing.documents.values()} if existing else {}
+    new_aliases: dict[str, str] = {}
     known_ids = set(existing.documents) if existing else set()
     known_sources = {s["sha256"] for s in existing.sources} if existing else set()
     new_docs: list[Document] = []
@@ -169,11 +180,11 @@ def ingest(
     progress.start("read", len(files), "files")
     for path in files:
         file_report = _ingest_file(
-            path, settings, embedder, known_hashes, known_ids, known_sources, new_docs, new_chunks
+            path, settings, embedder, known_hashes, known_ids, known_sources, new_docs, new_chunks, new_aliases
         )
         report.files.append(file_report)
         if file_report.status != "failed" and file_report.reason != "unchanged since last ingest":
-            new_sources.append({"path": str(path), "sha256": sha256_file(path), "documents": file_report.documents})
+            new_sources.append({"path": str(path), "sha256": file_report.sha256, "documents": file_report.documents})
         report.duplicates += file_report.duplicates
         progress.advance(1, documents=len(new_docs), chunks=len(new_chunks))
     progress.finish()
@@ -182,7 +193,7 @@ def ingest(
     report.documents_added = len(new_docs)
     report.chunks_added = len(new_chunks)
     report.tokens_added = sum(c.token_count for c in new_chunks)
-    if not new_docs and not new_sources:
+    if not new_docs and not new_sources and not new_aliases:
         report.total_documents = len(existing.documents) if existing else 0
         report.total_chunks = len(existing.chunks) if existing else 0
         return report
@@ -195,7 +206,7 @@ def ingest(
         report.embed_cache = dict(embedder.stats)
 
     timer = perf_counter()
-    _write(index_path, existing, new_docs, new_chunks, new_sources, vectors, settings, embedder, command)
+    _write(index_path, existing, new_docs, new_chunks, new_sources, new_aliases, vectors, settings, embedder, command)
     report.seconds["write"] = perf_counter() - timer
     report.total_documents = (len(existing.documents) if existing else 0) + len(new_docs)
     report.total_chunks = (len(existing.chunks) if existing else 0) + len(new_chunks)
@@ -206,27 +217,37 @@ def _ingest_file(
     path: Path,
     settings: Settings,
     embedder: Embedder,
-    known_hashes: set[str],
+    known_hashes: dict[str, str],
     known_ids: set[str],
     known_sources: set[str],
     new_docs: list[Document],
     new_chunks: list[Chunk],
+    new_aliases: dict[str, str],
 ) -> FileReport:
     if not path.exists():
         return FileReport(str(path), "failed", "no such file or directory")
+    digest = ""
     try:
-        if sha256_file(path) in known_sources:
-            return FileReport(str(path), "skipped", "unchanged since last ingest")
+        digest = sha256_file(path)
+        if digest in known_sources:
+            return FileReport(str(path), "skipped", "unchanged since last ingest", sha256=digest)
         result = loader_for(path).load(path)
     except LoaderError as exc:
         status: Status = "skipped" if exc.reason == "unsupported" else "failed"
-        return FileReport(str(path), status, f"{exc.reason}: {str(exc).removeprefix(str(path) + ': ')}")
+        reason = f"{exc.reason}: {str(exc).removeprefix(str(path) + ': ')}"
+        return FileReport(str(path), status, reason, sha256=digest)
     except OSError as exc:
-        return FileReport(str(path), "failed", f"unreadable: {exc.strerror or exc}")
-    report = FileReport(str(path), "ingested", warnings=list(result.warnings))
+        return FileReport(str(path), "failed", f"unreadable: {exc.strerror or exc}", sha256=digest)
+    report = FileReport(str(path), "ingested", warnings=list(result.warnings), sha256=digest)
     for doc in result.documents:
         if doc.content_hash in known_hashes:
             report.duplicates += 1
+            canonical = known_hashes[doc.content_hash]
+            if doc.id != canonical and doc.id not in known_ids:
+                # Same text under another id (a re-published abstract, a second record): stored once,
+                # but the id stays resolvable, e.g. for relevance judgements that name it.
+                new_aliases[doc.id] = canonical
+                known_ids.add(doc.id)
             continue
         if doc.id in known_ids:
             report.warnings.append(
@@ -234,7 +255,7 @@ def _ingest_file(
             )
             report.duplicates += 1
             continue
-        known_hashes.add(doc.content_hash)
+        known_hashes[doc.content_hash] = doc.id
         known_ids.add(doc.id)
         chunks = chunk_document(doc, settings.chunk, embedder.count_tokens)
         if not chunks:
@@ -271,6 +292,7 @@ def _write(
     new_docs: list[Document],
     new_chunks: list[Chunk],
     new_sources: list[dict],
+    new_aliases: dict[str, str],
     vectors: np.ndarray,
     settings: Settings,
     embedder: Embedder,
@@ -280,6 +302,7 @@ def _write(
     documents = [*(existing.documents.values() if existing else []), *new_docs]
     chunks = [*(existing.chunks if existing else []), *new_chunks]
     sources = [*(existing.sources if existing else []), *new_sources]
+    aliases = {**(existing.aliases if existing else {}), **new_aliases}
     faiss_index = existing.faiss_index if existing else dense.new_faiss_index(settings.index.faiss, embedder.dimension)
     dense.add_vectors(faiss_index, vectors, settings.index.faiss)
     titles = {d.id: d.title for d in documents}
@@ -289,6 +312,7 @@ def _write(
         write_jsonl(tmp / DOCUMENTS, documents)
         write_jsonl(tmp / CHUNKS, chunks)
         write_jsonl(tmp / SOURCES, sources)
+        write_jsonl(tmp / ALIASES, [{"alias": a, "canonical": c} for a, c in sorted(aliases.items())])
         dense.write(faiss_index, tmp)
         lexical.save(bm25, tmp)
         manifest = Manifest(
@@ -307,6 +331,7 @@ def _write(
                 "chunks": len(chunks),
                 "tokens": sum(c.token_count for c in chunks),
                 "source_files": len(sources),
+                "aliases": len(aliases),
             },
             files=file_entries(tmp),
         )

@@ -1,0 +1,84 @@
+"""Aggregate per-question values into metrics.json, under exactly these keys::
+
+    retrieval: ndcg@10, recall@10, recall@100, mrr@10
+    answer:    rouge1, rouge2, rougeL, token_f1, semantic_similarity
+    decision:  accuracy, macro_f1                   (only when questions carry a decision)
+    citations: validity, sentence_coverage, support, numeric_support, abstention_rate
+    latency:   {retrieve, generate, total}: {p50, p95} in milliseconds
+    counts:    questions, errors, abstained, ...
+
+Each metric is {"mean", "ci95": [low, high], "n", "n_undefined"}; the interval is a 95%
+bootstrap over questions (1,000 resamples, seed 0). Errors are counted, not scored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag_oracle.evaluation.answer_metrics import decision_scores, percentile, summarize
+
+RETRIEVAL = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
+ANSWER = ["rouge1", "rouge2", "rougeL", "token_f1", "semantic_similarity"]
+CITATIONS = {
+    "validity": "validity",
+    "sentence_coverage": "sentence_coverage",
+    "support": "support",
+    "numeric_support": "numeric_support",
+    "abstention_rate": "abstained",
+}
+STAGES = ["retrieve", "generate", "total"]
+
+
+def per_question(predictions: list[dict], metric: str) -> list[float | None]:
+    """One metric's value for each scored question (None where undefined)."""
+    ok = [p for p in predictions if "error" not in p]
+    if metric in CITATIONS:
+        return [p["citation_metrics"][CITATIONS[metric]] for p in ok]
+    return [p["scores"].get(metric) for p in ok]
+
+
+def _decision_with_ci(predictions: list[dict], resamples: int = 1000) -> dict | None:
+    labelled = [p for p in predictions if p.get("gold_decision") and "error" not in p]
+    if not labelled:
+        return None
+    gold = [p["gold_decision"] for p in labelled]
+    pred = [p.get("decision") for p in labelled]
+    point = decision_scores(gold, pred)
+    rng = np.random.default_rng(0)
+    samples: dict[str, list[float]] = {"accuracy": [], "macro_f1": []}
+    for _ in range(resamples):
+        idx = rng.integers(0, len(labelled), len(labelled))
+        s = decision_scores([gold[i] for i in idx], [pred[i] for i in idx])
+        for k in samples:
+            samples[k].append(s[k])
+    return {
+        k: {"mean": point[k], "ci95": [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))], "n": len(labelled)}
+        for k, v in samples.items()
+    }
+
+
+def aggregate(predictions: list[dict]) -> dict:
+    ok = [p for p in predictions if "error" not in p]
+    metrics: dict = {
+        "retrieval": {m: summarize(per_question(predictions, m)) for m in RETRIEVAL},
+        "answer": {m: summarize(per_question(predictions, m)) for m in ANSWER},
+        "citations": {m: summarize(per_question(predictions, m)) for m in CITATIONS},
+        "latency": {
+            stage: {
+                "p50": percentile([p["latency_ms"][stage] for p in ok], 50),
+                "p95": percentile([p["latency_ms"][stage] for p in ok], 95),
+            }
+            for stage in STAGES
+        },
+        "counts": {
+            "questions": len(predictions),
+            "errors": len(predictions) - len(ok),
+            "abstained": sum(bool(p.get("abstained")) for p in ok),
+            "with_relevant_ids": sum(bool(p.get("relevant_ids")) for p in ok),
+            "with_reference_answer": sum(bool((p.get("reference_answer") or "").strip()) for p in ok),
+        },
+    }
+    decision = _decision_with_ci(predictions)
+    if decision is not None:
+        metrics["decision"] = decision
+    return metrics
