@@ -17,6 +17,7 @@ from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import IndexNotFoundError
 from rag_oracle.generate import make_generator
+from rag_oracle.index import lexical
 from rag_oracle.index.store import Index
 from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest
 from rag_oracle.retrieve import Filters, make_retriever
@@ -42,7 +43,11 @@ class RagOracle:
         self.embedder = embedder or make_embedder(self.settings.embed)
         self.index = index if isinstance(index, Index) else Index.open(index, self.embedder)
         self.retriever = make_retriever(self.index, self.embedder, self.settings.retrieve)
-        self.generator = make_generator(self.embedder, self.settings.answer)
+        self.generator = make_generator(self.embedder, self.settings.answer, self.document_frequency)
+
+    def document_frequency(self, term: str) -> int:
+        """Chunks of the index containing a stemmed term (how specific a word is here)."""
+        return lexical.document_frequency(self.index.bm25, term)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         return self.retriever.search(query, self.settings.retrieve.k if k is None else k, filters)
@@ -60,7 +65,8 @@ class RagOracle:
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage."""
         start = perf_counter()
-        k = max(self.settings.retrieve.k, self.settings.answer.top_k)
+        # A deeper pool than the generator reads: room for source diversity and for conflicting passages.
+        k = max(self.settings.retrieve.k, 3 * self.settings.answer.top_k)
         hits = self.retriever.search(question, k, filters)
         retrieved = perf_counter()
         answer = self.generator.generate(question, hits)

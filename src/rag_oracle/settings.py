@@ -91,6 +91,14 @@ class AnswerSettings(_Section):
     )
     max_sentences: int = Field(8, ge=1, description="Sentences the extractive answer may use.")
     max_sentences_per_document: int = Field(3, ge=1)
+    max_passages_per_document: int = Field(
+        3, ge=1, description="Chunks of one document among the passages a generator reads (source diversity)."
+    )
+    unsupported_policy: Literal["flag", "remove"] = Field(
+        "remove",
+        description="What citation verification does with a sentence its cited passages do not support "
+        "(or that states a number they do not contain): remove it, or keep it flagged.",
+    )
     redundancy: float = Field(0.3, ge=0, le=1, description="MMR trade-off: 0 = relevance only, 1 = diversity only.")
 
 

@@ -143,12 +143,35 @@ class Reference(_Frozen):
     page_end: int | None = None
 
 
-SectionKind = Literal["direct", "dosing", "safety", "key_points", "evidence_note"]
+SectionKind = Literal["direct", "dosing", "safety", "key_points", "conflicts", "evidence_note"]
 
 
 class AnswerSentence(_Frozen):
     text: str = Field(description="The sentence without its markers.")
     citations: list[int] = Field(description="Reference numbers supporting it.")
+    supported: bool = Field(True, description="False when verification flagged it (policy 'flag').")
+
+
+class SentenceCheck(_Frozen):
+    """What citation verification found for one sentence of the draft answer."""
+
+    text: str
+    section: str
+    status: Literal["supported", "unsupported", "removed"]
+    coverage: float = Field(description="Share of the sentence's content words found in its cited passages.")
+    unsupported_numbers: list[str] = Field(
+        default_factory=list, description="Doses etc. absent from the cited passages."
+    )
+    invalid_markers: list[int] = Field(default_factory=list, description="Markers naming no passage shown; removed.")
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Conflict(_Frozen):
+    """Cited passages that give different values for the same quantity."""
+
+    quantity: str = Field(description="What differs, e.g. 'clonazepam dose (mg/day)'.")
+    values: list[str] = Field(description="The differing values as written, one per source.")
+    references: list[int] = Field(description="Reference numbers, aligned with `values`.")
 
 
 class AnswerSection(_Frozen):
@@ -167,6 +190,9 @@ class Answer(_Frozen):
     references: list[Reference] = Field(default_factory=list, description="Numbered in order of first citation.")
     hits: list[Hit] = Field(default_factory=list, description="Everything retrieved, cited or not.")
     notes: list[str] = Field(default_factory=list, description="Caveats, e.g. thin evidence.")
+    related_questions: list[str] = Field(default_factory=list, description="Follow-up questions the index can answer.")
+    conflicts: list[Conflict] = Field(default_factory=list, description="Disagreements between cited sources.")
+    verification: list[SentenceCheck] = Field(default_factory=list, description="One entry per draft sentence.")
     decision: Literal["yes", "no", "maybe"] | None = Field(
         None, description="For yes/no questions: the answer's verdict (see generate/decision.py)."
     )

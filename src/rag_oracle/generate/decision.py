@@ -2,7 +2,7 @@
 
 No model: cue phrases in the sentences the answer quotes, the direct answer counting double.
 - "no" when negative findings dominate ("did not", "no significant", "not associated",
-  "no difference", "not recommended", "failed to", ...);
+  "no difference", "not recommended", "failed to", "avoided", "not needed", ...);
 - "maybe" when hedges dominate ("may", "might", "unclear", "inconclusive", "further studies",
   "limited evidence", ...) and there is at least one;
 - otherwise "yes" (in the literature, questions that are asked are more often answered yes).
@@ -22,7 +22,8 @@ _NEGATIVE = re.compile(
     r"\b(?:did not|does not|do not|was not|were not|is not|are not|no significant|not significant\w*|"
     r"not associated|no association|no difference|no effect|no evidence|not improve\w*|failed to|"
     r"no benefit|not recommended|neither|not support\w*|not predict\w*|no relationship|no correlation|"
-    r"not related|not reduce\w*|not increase\w*|unrelated)\b",
+    r"not related|not reduce\w*|not increase\w*|unrelated|avoid\w*|forgo\w*|"
+    r"not (?:needed|necessary|required|indicated)|unnecessary|no need)\b",
     re.I,
 )
 _HEDGE = re.compile(

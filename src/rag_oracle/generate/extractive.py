@@ -30,22 +30,20 @@ How it works:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag_oracle.embed.base import Embedder
-from rag_oracle.generate.decision import decide, is_yes_no_question
+from rag_oracle.generate.compose import DISCLAIMER, diversify, finalize
 from rag_oracle.index.lexical import tokenize
 from rag_oracle.index.store import embedding_text
 from rag_oracle.ingest.sentences import sentence_spans
 from rag_oracle.settings import AnswerSettings
-from rag_oracle.types import Answer, AnswerSection, AnswerSentence, CitedSpan, Hit, Reference
-
-DISCLAIMER = (
-    "This answer was composed automatically from the indexed documents. It is not medical advice: "
-    "check the cited passages and current guidelines before making clinical decisions."
-)
+from rag_oracle.types import Answer, CitedSpan, Hit
+from rag_oracle.verify.citations import DraftSection, DraftSentence
+from rag_oracle.verify.conflicts import find_conflicts
 
 _DOSE = re.compile(
     r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?(?:\d+(?:\.\d+)?\s?)?(?:mg|mcg|µg|g|ml|mL|units?|IU|mmol|mg/kg)\b"
@@ -57,6 +55,7 @@ _SAFETY = re.compile(
     r"toxic\w*|bleed\w*|caution|interact\w*|overdose|suicid\w*|falls?|sedation|respiratory depression|harm\w*)\b",
     re.I,
 )
+_AMOUNT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|units?|iu|mmol)\b", re.I)
 _DANGLING = re.compile(r"^(?:it|this|these|they|those|such|however|thus|therefore)\b", re.I)
 _MIN_WORDS = 5
 _MAX_WORDS = 70  # longer 'sentences' are nearly always merged table rows or lists from a PDF
@@ -121,13 +120,21 @@ class ExtractiveGenerator:
     name = "extractive"
     version = "1"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: AnswerSettings,
+        document_frequency: Callable[[str], int] | None = None,
+    ) -> None:
         self.embedder = embedder
         self.settings = settings
+        # How many indexed chunks hold a (stemmed) term: picks the subject of a question.
+        self.document_frequency = document_frequency or (lambda term: 1)
 
     def generate(self, question: str, hits: list[Hit]) -> Answer:
         s = self.settings
-        hits = hits[: s.top_k]
+        pool = hits
+        hits = diversify(hits, s.top_k, s.max_passages_per_document)
         query_vec = self.embedder.embed_query(question)
         if not hits:
             return self._abstain(question, hits, "no passage was retrieved")
@@ -165,21 +172,22 @@ class ExtractiveGenerator:
 
         chosen = self._select(candidates, vecs, hits)
         chosen += self._safety_reserve(candidates, chosen)
-        sections, references = self._layout(chosen, hits)
-        notes = self._notes(references, best)
-        answer = Answer(
-            question=question,
-            abstained=False,
-            sections=sections,
-            references=references,
-            hits=hits,
-            notes=notes,
-            disclaimer=DISCLAIMER,
+        drafts = self._layout(chosen)
+        passages = [hits[i] for i in relevant]
+        # Disagreements are looked for among the relevant passages and the rest of the retrieved pool.
+        considered = passages + [h for h in pool[: 2 * s.top_k] if h not in hits]
+        conflicts = find_conflicts(question, considered, self.document_frequency)
+        return finalize(
+            question,
+            drafts,
+            hits,
+            conflicts,
+            settings=s,
             generator=f"{self.name}@{self.version}",
+            document_frequency=self.document_frequency,
+            best_similarity=best,
+            related_from=passages,
         )
-        if is_yes_no_question(question):
-            answer = answer.model_copy(update={"decision": decide(answer)})
-        return answer
 
     def _candidates(self, hits: list[Hit], relevant: list[int]) -> list[_Candidate]:
         out = []
@@ -238,9 +246,10 @@ class ExtractiveGenerator:
         extra = [c for c in candidates if c not in chosen and c.score >= floor and _SAFETY.search(c.text)]
         return sorted(extra, key=lambda c: (-c.score, c.start))[:2]
 
-    def _layout(self, chosen: list[_Candidate], hits: list[Hit]) -> tuple[list[AnswerSection], list[Reference]]:
+    def _layout(self, chosen: list[_Candidate]) -> list[DraftSection]:
         direct, rest = chosen[:2], chosen[2:]
-        dosing = [c for c in rest if _DOSE.search(c.text)]
+        # A safety statement that merely mentions "doses" is about safety; one with an amount is dosing.
+        dosing = [c for c in rest if _DOSE.search(c.text) and (_AMOUNT.search(c.text) or not _SAFETY.search(c.text))]
         safety = [c for c in rest if c not in dosing and _SAFETY.search(c.text)]
         key_points = [c for c in rest if c not in dosing and c not in safety]
         groups = [
@@ -249,55 +258,20 @@ class ExtractiveGenerator:
             ("safety", "Safety and monitoring", safety),
             ("key_points", "Key points", key_points),
         ]
-        numbers: dict[int, int] = {}  # hit index -> reference number, in order of first citation
-        spans: dict[int, list[CitedSpan]] = {}
-        sections = []
-        for kind, title, group in groups:
-            if not group:
-                continue
-            sentences = []
-            for c in group:
-                number = numbers.setdefault(c.hit_index, len(numbers) + 1)
-                spans.setdefault(c.hit_index, []).append(CitedSpan(text=c.text, char_start=c.start, char_end=c.end))
-                sentences.append(AnswerSentence(text=c.text, citations=[number]))
-            sections.append(AnswerSection(kind=kind, title=title, sentences=sentences))
-        references = [self._reference(hits[i], n, spans[i]) for i, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-        return sections, references
-
-    @staticmethod
-    def _reference(hit: Hit, number: int, spans: list[CitedSpan]) -> Reference:
-        doc, chunk = hit.document, hit.chunk
-        ids = {k: v for k, v in (("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi)) if v}
-        if doc.source_path:
-            ids["file"] = doc.source_path
-        if chunk.page_start is not None:
-            pages = (
-                f"{chunk.page_start}" if chunk.page_start == chunk.page_end else f"{chunk.page_start}-{chunk.page_end}"
+        return [
+            DraftSection(
+                kind,
+                title,
+                [
+                    DraftSentence(
+                        c.text, [c.hit_index + 1], [CitedSpan(text=c.text, char_start=c.start, char_end=c.end)]
+                    )
+                    for c in group
+                ],
             )
-            ids["page"] = pages
-        return Reference(
-            number=number,
-            chunk_id=chunk.id,
-            doc_id=chunk.doc_id,
-            title=doc.title,
-            year=doc.year,
-            identifiers=ids,
-            passage=chunk.text,
-            cited_spans=sorted(spans, key=lambda sp: sp.char_start),
-            page_start=chunk.page_start,
-            page_end=chunk.page_end,
-        )
-
-    @staticmethod
-    def _notes(references: list[Reference], best_similarity: float) -> list[str]:
-        notes = []
-        if len({r.doc_id for r in references}) == 1:
-            notes.append("Evidence is limited: this answer rests on a single source.")
-        if best_similarity < 0.5:
-            notes.append(
-                "The retrieved passages match the question only partly; read the cited passages before relying on them."
-            )
-        return notes
+            for kind, title, group in groups
+            if group
+        ]
 
     def _abstain(self, question: str, hits: list[Hit], reason: str) -> Answer:
         return Answer(

@@ -17,10 +17,20 @@ def answer_body(answer: Answer) -> str:
     for section in answer.sections:
         if section.kind == "direct":
             blocks.append(" ".join(f"{s.text} {_markers(s.citations)}" for s in section.sentences))
+            if answer.conflicts:
+                blocks.append(conflicts_block(answer))
         else:
             lines = "\n".join(f"- {s.text} {_markers(s.citations)}" for s in section.sentences)
             blocks.append(f"{section.title}\n{lines}")
     return "\n\n".join(blocks)
+
+
+def conflicts_block(answer: Answer) -> str:
+    lines = ["Conflicting evidence"]
+    for c in answer.conflicts:
+        sides = "; ".join(f"{v} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
+        lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
+    return "\n".join(lines)
 
 
 def reference_line(ref: Reference) -> str:
@@ -44,6 +54,15 @@ def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
     out = [f"Question: {answer.question}", "", answer_body(answer)]
     if answer.notes:
         out += ["", *[f"Note: {n}" for n in answer.notes]]
+    flagged = [c for c in answer.verification if c.status != "supported"]
+    if flagged:
+        removed = sum(c.status == "removed" for c in flagged)
+        out += [
+            "",
+            f"Verification: {removed} draft sentence(s) removed, {len(flagged) - removed} flagged as unsupported.",
+        ]
+    if answer.related_questions:
+        out += ["", "Related questions", *[f"- {q}" for q in answer.related_questions]]
     if answer.references:
         out += ["", "References"]
         for ref in answer.references:

@@ -64,3 +64,13 @@ def load(directory: Path):
     import bm25s
 
     return bm25s.BM25.load(str(Path(directory) / BM25_DIR), mmap=True)
+
+
+def document_frequency(retriever, term: str) -> int:
+    """How many chunks contain `term` (an already stemmed token); 0 when it is not in the vocabulary."""
+    vocab = retriever.vocab_dict
+    if term not in vocab:
+        return 0
+    indptr = retriever.scores["indptr"]
+    t = vocab[term]
+    return int(indptr[t + 1] - indptr[t])

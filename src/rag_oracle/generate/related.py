@@ -1,0 +1,84 @@
+"""Related questions: follow-ups the retrieved passages can answer (no LLM needed).
+
+The subject is the question's most specific word that also names a retrieved document
+(a drug or condition in a title), else its most specific word overall. Facets (dosing, older
+adults, pregnancy, kidney function, stopping, safety, monitoring, interactions, alternatives)
+are offered when the passages discuss them and the question did not already ask about them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag_oracle.index.lexical import tokenize
+from rag_oracle.types import Hit
+from rag_oracle.verify.conflicts import GENERIC
+
+FACETS: list[tuple[str, re.Pattern, str]] = [
+    ("dosing", re.compile(r"\b(?:dose|dosing|dosage|mg)\b", re.I), "What is the usual dose of {s}?"),
+    (
+        "older",
+        re.compile(r"\b(?:older adults?|elderly|aged 65|over 65|frail)\b", re.I),
+        "How does {s} management change in older adults?",
+    ),
+    (
+        "pregnancy",
+        re.compile(r"\bpregnan\w*|breastfeed\w*|lactation\b", re.I),
+        "What should be considered with {s} in pregnancy?",
+    ),
+    (
+        "renal",
+        re.compile(r"\b(?:renal|kidney|creatinine clearance|crcl)\b", re.I),
+        "Does {s} need adjusting for kidney function?",
+    ),
+    (
+        "stopping",
+        re.compile(r"\b(?:taper\w*|discontinu\w*|withdraw\w*|stop\w*)\b", re.I),
+        "How should {s} be stopped or tapered?",
+    ),
+    (
+        "safety",
+        re.compile(r"\b(?:risk|adverse|side effects?|warning|contraindicat\w*)\b", re.I),
+        "What are the main safety concerns with {s}?",
+    ),
+    ("monitoring", re.compile(r"\bmonitor\w*\b", re.I), "What monitoring is needed with {s}?"),
+    (
+        "interactions",
+        re.compile(r"\b(?:interact\w*|concomitant|combined with)\b", re.I),
+        "Which interactions matter with {s}?",
+    ),
+    (
+        "alternatives",
+        re.compile(r"\b(?:alternative\w*|instead|first[- ]line|second[- ]line)\b", re.I),
+        "What are the alternatives to {s}?",
+    ),
+]
+
+
+def _surface(question: str, stem: str) -> str:
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9-]+", question):
+        if tokenize([word])[0] == [stem]:
+            return word.lower() if not word.isupper() else word
+    return stem
+
+
+def related_questions(
+    question: str, passages: list[Hit], document_frequency: Callable[[str], int], *, limit: int = 5
+) -> list[str]:
+    terms = [t for t in set(tokenize([question])[0]) - GENERIC if document_frequency(t) > 0]
+    if not terms or not passages:
+        return []
+    title_words = set(tokenize([" ".join(h.document.title for h in passages)])[0])
+    in_titles = [t for t in terms if t in title_words]
+    subject = min(in_titles or terms, key=lambda t: (document_frequency(t), t))
+    name = _surface(question, subject)
+    text = " ".join(h.chunk.text for h in passages)
+    out = []
+    for _, pattern, template in FACETS:
+        if pattern.search(question) or not pattern.search(text):
+            continue
+        out.append(template.format(s=name))
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,192 @@
+"""Citation verification catches a fabricated marker, an unsupported sentence and an invented dose;
+conflicting dose ranges in two passages are reported as a conflict."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag_oracle.settings import AnswerSettings
+from rag_oracle.types import Chunk, DocumentInfo, Hit
+from rag_oracle.verify.citations import DraftSection, DraftSentence, verify
+from rag_oracle.verify.conflicts import find_conflicts
+from rag_oracle.verify.markers import markers_in, parse_marker, strip_markers
+from rag_oracle.verify.quantities import quantities, unsupported_quantities
+
+
+def hit(doc: str, text: str, rank: int = 1, title: str = "") -> Hit:
+    chunk = Chunk(
+        id=f"{doc}#0", doc_id=doc, ordinal=0, text=text, char_start=0, char_end=len(text), token_count=len(text.split())
+    )
+    return Hit(chunk=chunk, document=DocumentInfo(id=doc, title=title), rank=rank, score=1.0 / rank)
+
+
+PASSAGES = [
+    hit("guide", "Stop warfarin 5 days before surgery. Check the INR the day before surgery."),
+    hit("trial", "In the trial, adjunctive clonazepam 0.5 to 1 mg/day at bedtime eased insomnia in depression."),
+]
+
+
+def test_markers_parse_lists_and_ranges() -> None:
+    assert parse_marker("1, 3-5") == [1, 3, 4, 5]
+    assert markers_in("A [1]. B [2, 3]. C [4–5][6].") == [1, 2, 3, 4, 5, 6]
+    assert markers_in("no markers, [a] or [] here") == []
+    assert strip_markers("Stop warfarin 5 days before surgery [1, 2].") == "Stop warfarin 5 days before surgery."
+    assert parse_marker("1-500") == []  # absurd ranges are refused
+
+
+def test_quantities_normalise() -> None:
+    [q] = quantities("give 0.5mg twice")
+    assert (q.low, q.high, q.unit) == (0.5, 0.5, "mg")
+    [r] = quantities("0.5 to 1 mg/day")
+    assert (r.low, r.high, r.unit) == (0.5, 1.0, "mg/day")
+    assert [x.unit for x in quantities("5 days, 48 hours, 20%, 10 x 10^9/L, 130 mmHg")] == [
+        "day",
+        "hour",
+        "%",
+        "x10^9/l",
+        "mmhg",
+    ]
+    assert unsupported_quantities("take 1 mg/day", ["0.5 to 1 mg/day"]) == []  # an end of a stated range
+    assert [q.text for q in unsupported_quantities("take 3 mg/day", ["0.5 to 1 mg/day"])] == ["3 mg/day"]
+
+
+def test_fabricated_marker_is_removed_and_recorded() -> None:
+    draft = [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [1, 7])])]
+    result = verify(draft, PASSAGES)
+    [check] = result.checks
+    assert check.invalid_markers == [7] and check.status == "supported"
+    assert result.sections[0].sentences[0].citations == [1]
+    assert [r.chunk_id for r in result.references] == ["guide#0"]
+
+
+def test_unsupported_sentence_is_removed_or_flagged() -> None:
+    made_up = DraftSentence("Aspirin prevents migraines in marathon runners.", [1])
+    draft = [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [1]), made_up])]
+    removed = verify(draft, PASSAGES, policy="remove")
+    assert [s.text for s in removed.sections[0].sentences] == ["Stop warfarin 5 days before surgery."]
+    assert removed.checks[1].status == "removed" and "content words" in removed.checks[1].reasons[0]
+    flagged = verify(draft, PASSAGES, policy="flag")
+    assert flagged.checks[1].status == "unsupported"
+    assert [s.supported for s in flagged.sections[0].sentences] == [True, False]
+
+
+def test_invented_dose_is_caught() -> None:
+    draft = [
+        DraftSection(
+            "dosing",
+            "Dosing",
+            [DraftSentence("In the trial, adjunctive clonazepam 2 to 4 mg/day at bedtime eased insomnia.", [2])],
+        )
+    ]
+    result = verify(draft, PASSAGES)
+    [check] = result.checks
+    assert check.status == "removed" and check.unsupported_numbers == ["2 to 4 mg/day"]
+    assert result.sections == [] and result.references == []
+
+
+def test_uncited_sentence_is_unsupported() -> None:
+    result = verify(
+        [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [])])], PASSAGES
+    )
+    assert result.checks[0].status == "removed" and "no valid citation" in result.checks[0].reasons
+
+
+def test_negation_flip_is_caught() -> None:
+    draft = [DraftSection("direct", "Answer", [DraftSentence("Do not stop warfarin before surgery.", [1])])]
+    assert verify(draft, PASSAGES).checks[0].status == "removed"
+
+
+def test_citations_renumbered_in_order_of_first_appearance() -> None:
+    draft = [
+        DraftSection(
+            "direct",
+            "Answer",
+            [DraftSentence("In the trial, adjunctive clonazepam eased insomnia in depression.", [2])],
+        ),
+        DraftSection(
+            "key_points",
+            "Key points",
+            [
+                DraftSentence("Stop warfarin 5 days before surgery.", [1]),
+                DraftSentence("Clonazepam 0.5 to 1 mg/day at bedtime eased insomnia.", [2]),
+            ],
+        ),
+    ]
+    result = verify(draft, PASSAGES)
+    assert [r.chunk_id for r in result.references] == ["trial#0", "guide#0"]
+    assert [s.citations for sec in result.sections for s in sec.sentences] == [[1], [2], [1]]
+
+
+def test_conflicting_dose_ranges_are_reported() -> None:
+    passages = [
+        hit(
+            "review",
+            "In the studies summarized here, the usual adjunctive clonazepam dose was 0.5 to 1 mg/day, typically given at bedtime.",
+        ),
+        hit(
+            "meta", "Clonazepam doses across the included trials ranged from 0.5 to 2 mg/day, usually given at bedtime."
+        ),
+        hit("other", "Sertraline is started at 50 mg daily."),
+    ]
+    df = {"clonazepam": 2, "depress": 5, "dosag": 3}.get
+    [conflict] = find_conflicts("What is the dosage of clonazepam for depression?", passages, lambda t: df(t, 0))
+    assert conflict.quantity == "clonazepam (mg/day)"
+    assert sorted(v for _, v, _ in conflict.statements) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
+    assert {h.chunk.doc_id for h, _, _ in conflict.statements} == {"review", "meta"}
+
+
+def test_same_range_or_unrelated_statements_are_not_conflicts() -> None:
+    passages = [
+        hit("a", "Most acute sinusitis is viral; watchful waiting for 7 to 10 days is reasonable in sinusitis."),
+        hit("b", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis."),
+        hit("c", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis today."),
+    ]
+    assert find_conflicts("How long to treat sinusitis?", passages, lambda t: 3 if t == "sinusit" else 0) == []
+
+
+def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
+    from rag_oracle.embed.hashing import HashEmbedder
+    from rag_oracle.generate.extractive import ExtractiveGenerator
+    from rag_oracle.generate.render import render_markdown
+
+    passages = [
+        hit(
+            "review",
+            "In the studies summarized here, the usual adjunctive clonazepam dose was 0.5 to 1 mg/day, typically given at bedtime.",
+            1,
+            "Clonazepam for depression",
+        ),
+        hit(
+            "meta",
+            "Clonazepam doses across the included trials ranged from 0.5 to 2 mg/day, usually given at bedtime.",
+            2,
+            "Clonazepam augmentation trials",
+        ),
+    ]
+    gen = ExtractiveGenerator(
+        HashEmbedder(512), AnswerSettings(min_passage_similarity=0.0), lambda t: 2 if t == "clonazepam" else 5
+    )
+    answer = gen.generate("What is the dosage of clonazepam for depression?", passages)
+    [conflict] = answer.conflicts
+    assert sorted(conflict.values) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
+    cited = {answer.references[n - 1].doc_id for n in conflict.references}
+    assert cited == {"review", "meta"}
+    assert "different values for clonazepam (mg/day)" in render_markdown(answer)
+
+
+@pytest.mark.parametrize("question", ["What is the dosage of clonazepam for treating depression?"])
+def test_related_questions(question: str) -> None:
+    from rag_oracle.generate.related import related_questions
+
+    passages = [
+        hit(
+            "m",
+            "Clonazepam: taper slowly; monitor for sedation; older adults are at risk of falls. Avoid with opioids (interaction).",
+            1,
+            "Clonazepam monograph",
+        )
+    ]
+    related = related_questions(question, passages, lambda t: {"clonazepam": 2, "depress": 9}.get(t, 0))
+    assert 3 <= len(related) <= 5
+    assert all("clonazepam" in q for q in related)
+    assert not any("usual dose" in q for q in related)  # already asked about dosing
