@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 
@@ -43,7 +44,7 @@ class RagOracle:
         self.embedder = embedder or make_embedder(self.settings.embed)
         self.index = index if isinstance(index, Index) else Index.open(index, self.embedder)
         self.retriever = make_retriever(self.index, self.embedder, self.settings.retrieve)
-        self.generator = make_generator(self.embedder, self.settings.answer, self.document_frequency)
+        self.generator = make_generator(self.embedder, self.settings, self.document_frequency)
 
     def document_frequency(self, term: str) -> int:
         """Chunks of the index containing a stemmed term (how specific a word is here)."""
@@ -62,21 +63,30 @@ class RagOracle:
                 return docs[:k]
             depth *= 2
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
-        """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage."""
+    def ask(
+        self, question: str, filters: Filters | None = None, on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage.
+
+        `on_token` receives the LLM's draft as it streams (LLM generator only); the returned
+        answer is the verified one.
+        """
         start = perf_counter()
         # A deeper pool than the generator reads: room for source diversity and for conflicting passages.
         k = max(self.settings.retrieve.k, 3 * self.settings.answer.top_k)
         hits = self.retriever.search(question, k, filters)
         retrieved = perf_counter()
-        answer = self.generator.generate(question, hits)
+        if on_token is not None and getattr(self.generator, "name", "") == "llm":
+            answer = self.generator.generate(question, hits, on_token=on_token)
+        else:
+            answer = self.generator.generate(question, hits)
         done = perf_counter()
         timings = {
             "retrieve": round((retrieved - start) * 1000, 2),
             "generate": round((done - retrieved) * 1000, 2),
             "total": round((done - start) * 1000, 2),
         }
-        return answer.model_copy(update={"timings_ms": timings, "hits": hits})
+        return answer.model_copy(update={"timings_ms": timings})
 
 
 def sample_index_path(settings: Settings) -> Path:

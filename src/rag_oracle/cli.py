@@ -229,6 +229,42 @@ def _retrieval_options(f):
     return f
 
 
+def _generator_options(f):
+    f = click.option(
+        "--generator", type=click.Choice(["extractive", "llm"]), help="Answer writer (default extractive: no LLM)."
+    )(f)
+    f = click.option("--prompt", "prompt_ref", help="Prompt id@version for the LLM generator, e.g. answer@2.")(f)
+    f = click.option(
+        "--audience", type=click.Choice(["clinician", "patient", "researcher"]), help="Who the answer is for."
+    )(f)
+    f = click.option(
+        "--llm-backend",
+        type=click.Choice(["openai", "llamacpp"]),
+        help="OpenAI-compatible endpoint or in-process GGUF.",
+    )(f)
+    f = click.option("--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1.")(f)
+    f = click.option("--llm-model", help="Model name served by the endpoint.")(f)
+    f = click.option("--llm-model-path", help="GGUF file for the llamacpp backend.")(f)
+    f = click.option(
+        "--unsupported",
+        type=click.Choice(["remove", "flag"]),
+        help="Remove unsupported sentences (default) or keep them flagged.",
+    )(f)
+    return f
+
+
+def _generator_overrides(generator, prompt_ref, audience, llm_backend, llm_url, llm_model, llm_model_path, unsupported):
+    return {
+        "answer": {
+            "generator": generator,
+            "prompt": prompt_ref,
+            "audience": audience,
+            "unsupported_policy": unsupported,
+        },
+        "llm": {"backend": llm_backend, "base_url": llm_url, "model": llm_model, "model_path": llm_model_path},
+    }
+
+
 def _open(settings: Settings, index_dir: str | None, quiet: bool):
     from rag_oracle.api import RagOracle, ensure_sample_index
     from rag_oracle.embed import make_embedder
@@ -280,14 +316,54 @@ def search(ctx, query, k, mode, year_min, year_max, pub_types, sources, index_di
 @main.command()
 @click.argument("question")
 @_retrieval_options
+@_generator_options
+@click.option("--no-stream", is_flag=True, help="Do not show the LLM's draft as it is written.")
 @click.pass_context
-def ask(ctx, question, mode, year_min, year_max, pub_types, sources, index_dir, as_json):
-    """A cited, guideline-style answer to QUESTION (or a plain statement that the index cannot answer it)."""
+def ask(
+    ctx,
+    question,
+    mode,
+    year_min,
+    year_max,
+    pub_types,
+    sources,
+    index_dir,
+    as_json,
+    generator,
+    prompt_ref,
+    audience,
+    llm_backend,
+    llm_url,
+    llm_model,
+    llm_model_path,
+    unsupported,
+    no_stream,
+):
+    """A cited, guideline-style answer to QUESTION (or a plain statement that the index cannot answer it).
+
+    With --generator llm the draft streams to stderr as it is written; the verified answer
+    (unsupported sentences removed, citations renumbered) is printed when it is complete.
+    """
     from rag_oracle.generate.render import render_markdown
 
-    settings = _settings(ctx, retrieve={"mode": mode})
+    settings = _settings(
+        ctx,
+        retrieve={"mode": mode},
+        **_generator_overrides(
+            generator, prompt_ref, audience, llm_backend, llm_url, llm_model, llm_model_path, unsupported
+        ),
+    )
     oracle = _open(settings, index_dir, as_json)
-    answer = oracle.ask(question, _filters(year_min, year_max, pub_types, sources))
+    stream = None
+    if settings.answer.generator == "llm" and not as_json and not no_stream:
+        click.echo("draft (verifying when complete):", err=True)
+
+        def stream(piece: str) -> None:
+            click.echo(piece, nl=False, err=True)
+
+    answer = oracle.ask(question, _filters(year_min, year_max, pub_types, sources), on_token=stream)
+    if stream is not None:
+        click.echo("\n", err=True)
     if as_json:
         click.echo(answer.model_dump_json(indent=2))
     else:
@@ -429,6 +505,63 @@ def eval_report(runs, out_file):
 
     path = write_report(list(runs), out_file or str(Path(runs[0]) / "report.html"))
     click.echo(f"report written to {path}")
+
+
+# --- prompts -------------------------------------------------------------------------------
+
+
+@main.group()
+def prompts() -> None:
+    """List, show and compare the versioned prompt templates in prompts/."""
+
+
+@prompts.command("list")
+def prompts_list():
+    """Every prompt version, with its hash and whether it is released (locked)."""
+    from rag_oracle.generate.prompts import list_prompts, read_lock
+
+    lock = read_lock()
+    for p in list_prompts():
+        state = "released" if lock.get(p.ref) == p.sha256 else ("CHANGED" if p.ref in lock else "draft")
+        click.echo(f"{p.ref:<16} {state:<9} {p.sha256[:12]}  {p.description[:80]}")
+
+
+@prompts.command("show")
+@click.argument("ref")
+def prompts_show(ref):
+    """The templates, variables, parameters and audiences of REF (id@version, or id for the latest)."""
+    from rag_oracle.generate.prompts import load_prompt
+
+    p = load_prompt(ref)
+    click.echo(f"# {p.ref}  ({p.path}, sha256 {p.sha256[:12]})\n{p.description}\n")
+    click.echo(
+        f"variables: {', '.join(p.variables)}\nparameters: {p.parameters}\naudiences: {', '.join(p.audiences)}\n"
+    )
+    click.echo(f"--- system ---\n{p.system}\n--- user ---\n{p.user}")
+
+
+@prompts.command("diff")
+@click.argument("ref_a")
+@click.argument("ref_b")
+def prompts_diff(ref_a, ref_b):
+    """Unified diff between two prompt versions."""
+    import difflib
+
+    from rag_oracle.generate.prompts import load_prompt
+
+    a, b = load_prompt(ref_a), load_prompt(ref_b)
+    text_a = Path(a.path).read_text(encoding="utf-8").splitlines(keepends=True)
+    text_b = Path(b.path).read_text(encoding="utf-8").splitlines(keepends=True)
+    click.echo("".join(difflib.unified_diff(text_a, text_b, fromfile=a.ref, tofile=b.ref)) or "identical")
+
+
+@prompts.command("lock")
+def prompts_lock():
+    """Record new prompt versions as released in prompts/lock.json (released ones never change)."""
+    from rag_oracle.generate.prompts import write_lock
+
+    added = write_lock()
+    click.echo(f"released: {', '.join(added)}" if added else "nothing new to release")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -82,7 +82,11 @@ class RetrieveSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    generator: Literal["extractive"] = "extractive"
+    generator: Literal["extractive", "llm"] = Field(
+        "extractive", description="'extractive' (no LLM, the default) or 'llm' (see the [llm] section)."
+    )
+    prompt: str = Field("answer@1", description="Prompt id@version for the LLM generator (prompts/<id>/v<N>.yaml).")
+    audience: Literal["clinician", "patient", "researcher"] = "clinician"
     top_k: int = Field(8, ge=1, description="Passages the generator reads.")
     min_passage_similarity: float = Field(
         0.35,
@@ -102,6 +106,26 @@ class AnswerSettings(_Section):
     redundancy: float = Field(0.3, ge=0, le=1, description="MMR trade-off: 0 = relevance only, 1 = diversity only.")
 
 
+class LlmSettings(_Section):
+    backend: Literal["openai", "llamacpp"] = Field(
+        "openai",
+        description="'openai': any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio); "
+        "'llamacpp': a local GGUF file run in-process.",
+    )
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
+    model: str = Field("", description="Model name the endpoint serves.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY",
+        description="Name of the environment variable holding the API key (the key itself is never stored).",
+    )
+    model_path: str = Field("", description="GGUF file for the llamacpp backend.")
+    n_ctx: int = Field(4096, ge=512, description="Context window for the llamacpp backend.")
+    timeout: float = Field(120.0, gt=0, description="Seconds before a request is abandoned.")
+    max_retries: int = Field(2, ge=0, description="Retries with exponential backoff on connection errors and 5xx.")
+    temperature: float | None = Field(None, description="Overrides the prompt's temperature when set.")
+    max_tokens: int | None = Field(None, description="Overrides the prompt's max_tokens when set.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. Every stage reads its own section."""
 
@@ -112,6 +136,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -188,7 +188,10 @@ class Answer(_Frozen):
     abstention_reason: str = ""
     sections: list[AnswerSection] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list, description="Numbered in order of first citation.")
-    hits: list[Hit] = Field(default_factory=list, description="Everything retrieved, cited or not.")
+    hits: list[Hit] = Field(
+        default_factory=list,
+        description="The retrieved passages the generator was shown (cited or not), in rank order.",
+    )
     notes: list[str] = Field(default_factory=list, description="Caveats, e.g. thin evidence.")
     related_questions: list[str] = Field(default_factory=list, description="Follow-up questions the index can answer.")
     conflicts: list[Conflict] = Field(default_factory=list, description="Disagreements between cited sources.")

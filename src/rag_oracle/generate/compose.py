@@ -74,9 +74,9 @@ def finalize(
         references=references,
         hits=shown,
         notes=notes_for(references, best_similarity) if answered else [],
-        related_questions=related
-        if related is not None
-        else related_questions(question, related_from or passages, document_frequency),
+        related_questions=_merge_related(
+            related or [], related_questions(question, related_from or passages, document_frequency)
+        ),
         conflicts=answer_conflicts,
         verification=verified.checks,
         disclaimer=DISCLAIMER,
@@ -120,3 +120,12 @@ def _cite_conflicts(
             Conflict(quantity=conflict.quantity, values=[v for _, v, _ in conflict.statements], references=numbers)
         )
     return references, out, shown
+
+
+def _merge_related(first: list[str], second: list[str], limit: int = 5) -> list[str]:
+    """The generator's own follow-ups first, topped up from the facet-based ones, without repeats."""
+    out: list[str] = []
+    for q in [*first, *second]:
+        if q.lower() not in {o.lower() for o in out}:
+            out.append(q)
+    return out[:limit]

@@ -3,7 +3,8 @@
 The subject is the question's most specific word that also names a retrieved document
 (a drug or condition in a title), else its most specific word overall. Facets (dosing, older
 adults, pregnancy, kidney function, stopping, safety, monitoring, interactions, alternatives)
-are offered when the passages discuss them and the question did not already ask about them.
+are offered when the passages discuss them and the question did not already ask about them;
+when fewer than three apply, the list is topped up with the remaining facets in order.
 """
 
 from __future__ import annotations
@@ -74,11 +75,13 @@ def related_questions(
     subject = min(in_titles or terms, key=lambda t: (document_frequency(t), t))
     name = _surface(question, subject)
     text = " ".join(h.chunk.text for h in passages)
-    out = []
-    for _, pattern, template in FACETS:
-        if pattern.search(question) or not pattern.search(text):
-            continue
-        out.append(template.format(s=name))
-        if len(out) >= limit:
+    unasked = [(pattern, template) for _, pattern, template in FACETS if not pattern.search(question)]
+    # Facets the passages discuss come first; others top the list up to three.
+    out = [template.format(s=name) for pattern, template in unasked if pattern.search(text)][:limit]
+    for _, template in unasked:
+        if len(out) >= 3:
             break
+        candidate = template.format(s=name)
+        if candidate not in out:
+            out.append(candidate)
     return out

@@ -1,0 +1,265 @@
+"""LLM generation through LangChain chat models, held to the same citation checks as the extractive one.
+
+Backends (chosen by the [llm] settings, per run):
+- `openai`: any OpenAI-compatible endpoint via `langchain-openai` (OpenAI, vLLM, Ollama,
+  llama.cpp's server, LM Studio). The API key is read from the environment variable named by
+  `llm.api_key_env`; it is never written anywhere.
+- `llamacpp`: a local GGUF file run in-process via `langchain-community`'s ChatLlamaCpp.
+
+The model sees the top passages numbered [1]..[n] and a versioned prompt. Its draft is parsed
+into sections and sentences, then verified (verify/citations.py): fabricated markers are
+removed, unsupported sentences and invented numbers are removed or flagged, citations are
+renumbered. Timeouts and retries with backoff come from the client; an unreachable endpoint or
+a missing model is a clear error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+from rag_oracle.embed.base import Embedder
+from rag_oracle.errors import MissingDependencyError, RagOracleError
+from rag_oracle.generate.compose import DISCLAIMER, diversify, finalize
+from rag_oracle.generate.prompts import Prompt, load_prompt
+from rag_oracle.index.store import embedding_text
+from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.settings import AnswerSettings, LlmSettings
+from rag_oracle.types import Answer, Hit
+from rag_oracle.verify.citations import DraftSection, DraftSentence
+from rag_oracle.verify.conflicts import find_conflicts
+from rag_oracle.verify.markers import markers_in, strip_markers
+
+
+class LlmError(RagOracleError):
+    """The language model could not be reached or used."""
+
+
+_SECTION_KINDS = [
+    (re.compile(r"answer|summary|bottom line", re.I), "direct", "Answer"),
+    (re.compile(r"dos(e|ing|age)|administration", re.I), "dosing", "Dosing and administration"),
+    (re.compile(r"safety|monitor|warning|risk", re.I), "safety", "Safety and monitoring"),
+    (re.compile(r"key point|takeaway", re.I), "key_points", "Key points"),
+    (re.compile(r"related|follow", re.I), "related", "Related questions"),
+]
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*)(.+?)(?:\*\*)?\s*:?\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+_NO_ANSWER = re.compile(r"passages do not answer", re.I)
+
+
+def parse_draft(text: str) -> tuple[list[DraftSection], list[str]]:
+    """Sections of cited sentences, and related questions, from the model's Markdown-ish output."""
+    sections: list[DraftSection] = []
+    related: list[str] = []
+    kind, title = "direct", "Answer"
+    lines: list[str] = []
+
+    def flush() -> None:
+        body = "\n".join(lines).strip()
+        lines.clear()
+        if not body:
+            return
+        if kind == "related":
+            for line in body.splitlines():
+                q = _BULLET.sub("", line).strip()
+                if q.endswith("?"):
+                    related.append(strip_markers(q))
+            return
+        sentences = []
+        for raw_line in body.splitlines():
+            line = _BULLET.sub("", raw_line).strip()
+            for a, b in sentence_spans(line):
+                piece = line[a:b].strip()
+                cites = markers_in(piece)
+                clean = strip_markers(piece)
+                # a marker standing alone after the period ("... surgery. [1]") belongs to the sentence before
+                if not clean and cites and sentences:
+                    sentences[-1].citations.extend(cites)
+                    continue
+                if clean and not _NO_ANSWER.search(clean):
+                    sentences.append(DraftSentence(clean, cites))
+        if sentences:
+            existing = next((s for s in sections if s.kind == kind), None)
+            if existing:
+                existing.sentences.extend(sentences)
+            else:
+                sections.append(DraftSection(kind, title, sentences))
+
+    for line in text.splitlines():
+        heading = _HEADING.match(line) if (line.lstrip().startswith("#") or line.strip().startswith("**")) else None
+        if heading:
+            flush()
+            name = heading.group(1)
+            kind, title = next(
+                ((k, t) for pattern, k, t in _SECTION_KINDS if pattern.search(name)), ("key_points", name.strip())
+            )
+        else:
+            lines.append(line)
+    flush()
+    return sections, related[:5]
+
+
+def format_passages(passages: list[Hit]) -> str:
+    blocks = []
+    for i, hit in enumerate(passages, 1):
+        doc = hit.document
+        head = doc.title or doc.id
+        if doc.year:
+            head += f" ({doc.year})"
+        blocks.append(f"[{i}] {head}\n{hit.chunk.text}")
+    return "\n\n".join(blocks)
+
+
+def make_chat_model(settings: LlmSettings, prompt: Prompt):
+    temperature = (
+        settings.temperature if settings.temperature is not None else prompt.parameters.get("temperature", 0.1)
+    )
+    max_tokens = settings.max_tokens or prompt.parameters.get("max_tokens", 800)
+    if settings.backend == "openai":
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            raise MissingDependencyError("langchain-openai", "llm", "The OpenAI-compatible LLM backend") from None
+        if not settings.model:
+            raise LlmError(
+                "llm.model is empty: name the model the endpoint serves (--llm-model or RAG_ORACLE_LLM__MODEL)"
+            )
+        return ChatOpenAI(
+            base_url=settings.base_url,
+            model=settings.model,
+            api_key=os.environ.get(settings.api_key_env) or "not-needed",
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp
+    except ImportError:
+        raise MissingDependencyError(
+            "langchain-community and llama-cpp-python", "llm-local", "The in-process llama.cpp backend"
+        ) from None
+    if not settings.model_path or not os.path.isfile(settings.model_path):
+        raise LlmError(f"llm.model_path {settings.model_path!r} is not a GGUF file; point it at a local model file")
+    return ChatLlamaCpp(
+        model_path=settings.model_path,
+        n_ctx=settings.n_ctx,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        verbose=False,
+    )
+
+
+def _explain(exc: Exception, settings: LlmSettings) -> LlmError:
+    # Matched by class name: openai, httpx and langchain wrappers name these alike across versions.
+    name = type(exc).__name__
+    where = settings.base_url if settings.backend == "openai" else settings.model_path
+    if "Timeout" in name:
+        return LlmError(f"the LLM endpoint {where} did not answer within {settings.timeout:.0f}s (llm.timeout)")
+    if "Connect" in name:
+        return LlmError(f"cannot reach the LLM endpoint {where} ({exc}); is the server running and the URL right?")
+    if "NotFound" in name:
+        return LlmError(f"the endpoint {where} does not serve model {settings.model!r} ({exc}); check llm.model")
+    if name in {"AuthenticationError", "PermissionDeniedError"}:
+        return LlmError(f"the endpoint {where} refused the API key from ${settings.api_key_env} ({exc})")
+    return LlmError(f"LLM call to {where} failed: {name}: {exc}")
+
+
+class LlmGenerator:
+    """Draft with a chat model, then verify like every generator.
+
+    >>> gen = LlmGenerator(embedder, answer_settings, llm_settings)   # doctest: +SKIP
+    >>> gen.generate("How long to hold apixaban?", hits, on_token=print)  # doctest: +SKIP
+    """
+
+    name = "llm"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: AnswerSettings,
+        llm: LlmSettings,
+        document_frequency: Callable[[str], int] | None = None,
+        chat_model=None,
+    ) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.llm = llm
+        self.prompt = load_prompt(settings.prompt)
+        self._chat_model = chat_model
+        self.document_frequency = document_frequency or (lambda term: 1)
+
+    @property
+    def version(self) -> str:
+        return self.prompt.ref
+
+    @property
+    def prompt_identity(self) -> dict:
+        model = self.llm.model if self.llm.backend == "openai" else os.path.basename(self.llm.model_path)
+        return {
+            "prompt": self.prompt.ref,
+            "prompt_sha256": self.prompt.sha256,
+            "backend": self.llm.backend,
+            "model": model,
+            "audience": self.settings.audience,
+        }
+
+    @property
+    def chat_model(self):
+        if self._chat_model is None:
+            self._chat_model = make_chat_model(self.llm, self.prompt)
+        return self._chat_model
+
+    def generate(self, question: str, hits: list[Hit], on_token: Callable[[str], None] | None = None) -> Answer:
+        s = self.settings
+        pool = hits
+        passages = diversify(hits, s.top_k, s.max_passages_per_document)
+        generator = f"llm:{self.prompt.ref}"
+        if passages:
+            query = self.embedder.embed_query(question)
+            vecs = self.embedder.embed_documents([embedding_text(h.document.title, h.chunk.text) for h in passages])
+            sims = vecs @ query
+            best = float(sims.max())
+            passages = [h for h, sim in zip(passages, sims, strict=True) if sim >= s.min_passage_similarity]
+        else:
+            best = 0.0
+        if not passages:
+            return Answer(
+                question=question,
+                abstained=True,
+                abstention_reason="The indexed literature does not answer this question: no passage is relevant "
+                f"enough (best similarity {best:.2f}, threshold {s.min_passage_similarity:.2f}).",
+                hits=pool,
+                disclaimer=DISCLAIMER,
+                generator=generator,
+            )
+        messages = self.prompt.messages(question=question, passages=format_passages(passages), audience=s.audience)
+        try:
+            if on_token is None:
+                text = str(self.chat_model.invoke(messages).content)
+            else:
+                parts = []
+                for chunk in self.chat_model.stream(messages):
+                    piece = str(chunk.content)
+                    parts.append(piece)
+                    on_token(piece)
+                text = "".join(parts)
+        except RagOracleError:
+            raise
+        except Exception as exc:  # client libraries raise their own hierarchies
+            raise _explain(exc, self.llm) from None
+        drafts, related = parse_draft(text)
+        considered = passages + [h for h in pool[: 2 * s.top_k] if h not in passages]
+        conflicts = find_conflicts(question, considered, self.document_frequency)
+        return finalize(
+            question,
+            drafts,
+            passages,
+            conflicts,
+            settings=s,
+            generator=generator,
+            document_frequency=self.document_frequency,
+            best_similarity=best,
+            related=related or None,
+        )
