@@ -1,0 +1,69 @@
+"""Sessions and answers as files and messages: JSON (complete), Markdown (to read), and the cited
+reply an OpenAI-compatible client shows (answer body with [n] markers, then the references)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from rag_oracle import __version__
+from rag_oracle.chat.store import Session
+from rag_oracle.generate.render import answer_body, reference_line
+from rag_oracle.types import Answer
+
+EXPORT_FORMAT = "rag-oracle.session"
+EXPORT_VERSION = 1
+
+
+def session_json(session: Session) -> str:
+    """Every message with its full answer (passages, citations, verification), plus provenance."""
+    data = {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_VERSION,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "rag_oracle_version": __version__,
+        "session": session.model_dump(mode="json"),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
+    """The answer body with [n] markers, its notes, a numbered References list and the disclaimer."""
+    parts = [answer_body(answer)]
+    if answer.notes:
+        parts.append("\n".join(f"Note: {note}" for note in answer.notes))
+    if answer.references:
+        lines = ["References"]
+        for ref in answer.references:
+            lines.append(f"[{ref.number}] {reference_line(ref)}")
+            if quote_spans:
+                lines.extend(f'    > "{span.text}"' for span in ref.cited_spans)
+        parts.append("\n".join(lines))
+    if answer.disclaimer:
+        parts.append(answer.disclaimer)
+    return "\n\n".join(p for p in parts if p)
+
+
+def session_markdown(session: Session) -> str:
+    """A readable transcript: each question, how it was interpreted, the cited answer and its sources."""
+    out = [
+        f"# {session.title or 'Conversation'}",
+        "",
+        f"Session `{session.id}`, started {session.created_at}, index `{session.index_path}`.",
+    ]
+    if session.settings:
+        out.append(f"Settings: `{json.dumps(session.settings, sort_keys=True)}`.")
+    number = 0
+    for message in session.messages:
+        if message.role == "user":
+            number += 1
+            out += ["", f"## {number}. {message.content}"]
+            if message.standalone_question and message.standalone_question != message.content:
+                out += ["", f"*Searched as:* {message.standalone_question}"]
+        elif message.answer is not None:
+            out += ["", render_reply(message.answer, quote_spans=True)]
+            if message.answer.related_questions:
+                out += ["", "Related questions:", *[f"- {q}" for q in message.answer.related_questions]]
+        else:
+            out += ["", message.content]
+    return "\n".join(out) + "\n"

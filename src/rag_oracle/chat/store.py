@@ -1,0 +1,273 @@
+"""Conversations on disk: one SQLite file, so sessions survive restarts of the CLI and the server.
+
+Schema (version 1, recorded in `PRAGMA user_version`)::
+
+    sessions(id, created_at, title, index_path, settings)            settings: JSON overrides
+    messages(session_id, seq, role, content, standalone_question, answer_json, created_at)
+
+A turn is two messages written in one transaction: the user's (`content` as typed,
+`standalone_question` as rewritten for retrieval) and the assistant's (`content` is the answer
+body with [n] markers, `answer_json` the whole `Answer`). `seq` numbers a session's messages
+from 1. Each call opens its own connection, so one store can serve many threads.
+
+The default file is `$RAG_ORACLE_CHAT__DB`, else `$XDG_DATA_HOME/rag-oracle/sessions.sqlite`
+(`~/.local/share/rag-oracle/sessions.sqlite`).
+
+Example::
+
+    store = SessionStore("sessions.sqlite")
+    info = store.create(index_path="indexes/sample")
+    store.append_turn(info.id, "and in the elderly?", "What ... in the elderly?", answer)
+    store.get(info.id).messages
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag_oracle.errors import RagOracleError
+from rag_oracle.types import Answer
+
+SCHEMA_VERSION = 1
+DB_ENV = "RAG_ORACLE_CHAT__DB"
+_TITLE_CHARS = 80
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    index_path TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS messages (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    standalone_question TEXT,
+    answer_json TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+"""
+
+
+class SessionNotFoundError(RagOracleError):
+    """No session has this id (it never existed, or it was deleted)."""
+
+
+class SessionStoreError(RagOracleError):
+    """The sessions file cannot be opened, or was written by a newer rag-oracle."""
+
+
+def default_db_path() -> Path:
+    """`$RAG_ORACLE_CHAT__DB`, else `$XDG_DATA_HOME/rag-oracle/sessions.sqlite` (~/.local/share/...)."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rag-oracle" / "sessions.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChatMessage(_Frozen):
+    """One message of a session: the user's question or the assistant's answer."""
+
+    seq: int = Field(description="Position in the session, from 1.")
+    role: Literal["user", "assistant"]
+    content: str = Field(description="The question as typed, or the answer body with [n] markers.")
+    standalone_question: str | None = Field(
+        None, description="User messages: the question retrieval ran for (the follow-up rewritten)."
+    )
+    answer: Answer | None = Field(None, description="Assistant messages: the full cited answer.")
+    created_at: str = Field(description="ISO 8601 UTC timestamp.")
+
+
+class SessionInfo(_Frozen):
+    """A session without its messages (what a list of sessions shows)."""
+
+    id: str
+    created_at: str = Field(description="ISO 8601 UTC timestamp.")
+    updated_at: str = Field(description="Time of the last message, or of creation.")
+    title: str = Field("", description="The first question unless given.")
+    index_path: str = Field("", description="The index the session was started against.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Settings overrides applied to every turn, e.g. the audience."
+    )
+    message_count: int = 0
+
+
+class Session(SessionInfo):
+    """A session with every message, in order."""
+
+    messages: list[ChatMessage] = Field(default_factory=list)
+
+
+def _answer_json(answer: Answer) -> str:
+    # `text` is computed from the sections; storing it would make the JSON fail validation on read.
+    return answer.model_dump_json(exclude={"text"})
+
+
+def _load_answer(raw: str | None) -> Answer | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    data.pop("text", None)
+    return Answer.model_validate(data)
+
+
+class SessionStore:
+    """Sessions and their messages in one SQLite file (created on first use)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self._initialised = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._initialised:
+            self._initialise()
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30)) as conn:
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA foreign_keys = ON")
+                with conn:
+                    yield conn
+        except sqlite3.DatabaseError as exc:
+            raise SessionStoreError(f"sessions file {self.path}: {exc}; point --db at another file") from None
+
+    def _initialise(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=30)) as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise SessionStoreError(
+                        f"sessions file {self.path} has schema version {version}, newer than this rag-oracle "
+                        f"understands ({SCHEMA_VERSION}); upgrade rag-oracle or use another --db"
+                    )
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.commit()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise SessionStoreError(
+                f"cannot open the sessions file {self.path}: {exc}; point --db at a writable SQLite file"
+            ) from None
+        self._initialised = True
+
+    def create(self, *, title: str = "", index_path: str = "", settings: dict[str, Any] | None = None) -> SessionInfo:
+        """A new, empty session."""
+        session_id = uuid.uuid4().hex
+        now = _now()
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO sessions (id, created_at, title, index_path, settings) VALUES (?, ?, ?, ?, ?)",
+                (session_id, now, title[:_TITLE_CHARS], index_path, json.dumps(settings or {}, sort_keys=True)),
+            )
+        return self.info(session_id)
+
+    def list(self) -> list[SessionInfo]:
+        """Every session, most recently active first (ties by id)."""
+        with self._connect() as conn:
+            rows = conn.execute(_INFO_QUERY + " GROUP BY s.id ORDER BY updated_at DESC, s.id").fetchall()
+        return [_info(row) for row in rows]
+
+    def info(self, session_id: str) -> SessionInfo:
+        with self._connect() as conn:
+            row = conn.execute(_INFO_QUERY + " WHERE s.id = ? GROUP BY s.id", (session_id,)).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"no session {session_id!r}; list the sessions to see their ids")
+        return _info(row)
+
+    def get(self, session_id: str) -> Session:
+        """The session with all its messages."""
+        info = self.info(session_id)
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT seq, role, content, standalone_question, answer_json, created_at FROM messages "
+                "WHERE session_id = ? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+        messages = [
+            ChatMessage(
+                seq=row["seq"],
+                role=row["role"],
+                content=row["content"],
+                standalone_question=row["standalone_question"],
+                answer=_load_answer(row["answer_json"]),
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+        return Session(**info.model_dump(), messages=messages)
+
+    def append_turn(self, session_id: str, question: str, standalone_question: str, answer: Answer) -> int:
+        """Store a question and its answer as the session's next two messages; returns the answer's seq.
+
+        A session without a title takes the first question as its title.
+        """
+        now = _now()
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # the seq read and the inserts must not interleave with another turn
+            row = conn.execute("SELECT title FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                raise SessionNotFoundError(f"no session {session_id!r}; it may have been deleted")
+            last = conn.execute("SELECT MAX(seq) FROM messages WHERE session_id = ?", (session_id,)).fetchone()[0]
+            seq = (last or 0) + 1
+            conn.execute(
+                "INSERT INTO messages VALUES (?, ?, 'user', ?, ?, NULL, ?)",
+                (session_id, seq, question, standalone_question, now),
+            )
+            conn.execute(
+                "INSERT INTO messages VALUES (?, ?, 'assistant', ?, NULL, ?, ?)",
+                (session_id, seq + 1, answer.text, _answer_json(answer), now),
+            )
+            if not row["title"]:
+                title = " ".join(question.split())
+                conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title[:_TITLE_CHARS], session_id))
+        return seq + 1
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session and its messages."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+            deleted = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+        if not deleted:
+            raise SessionNotFoundError(f"no session {session_id!r}; list the sessions to see their ids")
+
+
+_INFO_QUERY = (
+    "SELECT s.id, s.created_at, s.title, s.index_path, s.settings, COUNT(m.seq) AS message_count, "
+    "COALESCE(MAX(m.created_at), s.created_at) AS updated_at "
+    "FROM sessions s LEFT JOIN messages m ON m.session_id = s.id"
+)
+
+
+def _info(row: sqlite3.Row) -> SessionInfo:
+    return SessionInfo(
+        id=row["id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        title=row["title"],
+        index_path=row["index_path"],
+        settings=json.loads(row["settings"] or "{}"),
+        message_count=row["message_count"],
+    )
