@@ -1,6 +1,7 @@
 """Ingest throughput: the full `rag_oracle.ingest` pipeline vs the bare encoder, in one run.
 
-Run from the repository root (prints figures, asserts nothing)::
+Run from the repository root (prints figures, asserts nothing; about 6-7 minutes on 2 busy
+cores, nearly all of it the model encoding the texts twice; --limit 300 for a quick run)::
 
     python benchmarks/ingest_throughput.py --corpus ../shared/data/scifact/corpus.jsonl --limit 1000
 

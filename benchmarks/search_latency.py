@@ -1,6 +1,6 @@
 """Search and ask latency (p50/p95) at 10k and 100k chunks, FAISS Flat vs HNSW32, and the real query embedder.
 
-Run from the repository root (prints figures, asserts nothing; about 5-10 minutes on 2 busy cores)::
+Run from the repository root (prints figures, asserts nothing; about 6-8 minutes on 2 busy cores)::
 
     python benchmarks/search_latency.py --sizes 10000 100000
 
@@ -13,7 +13,7 @@ For each size N it:
 1. writes N synthetic clinical-ish documents (seeded; 90-180 words, so exactly one chunk each
    at the default chunk.max_tokens=200 with a word-count tokenizer) and builds an index with the
    public `rag_oracle.ingest(...)`, passing a `RandomEmbedder` (Embedder protocol; unit vectors
-   from sha256(text), dimension 384, count_tokens = words). Reports build time, `report.seconds`,
+   from a hash of the text, or with --vectors bow of its words; dimension 384, count_tokens = words). Reports build time, `report.seconds`,
    size on disk, `Index.open` time and `RagOracle(index_dir)` time.
 2. times `oracle.search(q, k=10)` for retrieve.mode dense, bm25 and hybrid, and `oracle.ask(q)`
    (hybrid + extractive generator) with `answer.min_passage_similarity=-1.0` so the generator
@@ -21,7 +21,7 @@ For each size N it:
    --warmup distinct queries first, then --queries distinct queries, p50/p95/mean in ms.
 3. at --hnsw-size (default: the largest size) builds the same corpus with
    `{"index": {"faiss": "HNSW32"}}` and compares its dense search latency, build time and
-   recall@10 against Flat (random vectors are HNSW's worst case: real embeddings recall better).
+   recall@10 against Flat (independent random vectors are HNSW's worst case; use --vectors bow).
 
 Then, with the real default model (`make_embedder(load_settings().embed)`, cache_dir "off"):
 query embedding latency over --real-queries distinct queries, the same through the embedding

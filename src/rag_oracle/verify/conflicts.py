@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag_oracle.index.lexical import tokenize
+from rag_oracle.index.lexical import tokenize, tokenize_one
 from rag_oracle.ingest.sentences import sentence_spans
 from rag_oracle.types import Hit
 from rag_oracle.verify.quantities import quantities
@@ -81,8 +81,8 @@ def subject_term(question: str, document_frequency: Callable[[str], int]) -> str
 
 def _window(sentence: str, quantity_text: str, subject: str) -> set[str]:
     pos = sentence.find(quantity_text)
-    before = tokenize([sentence[:pos]])[0][-WINDOW:]
-    after = tokenize([sentence[pos + len(quantity_text) :]])[0][:WINDOW]
+    before = tokenize_one(sentence[:pos])[-WINDOW:]
+    after = tokenize_one(sentence[pos + len(quantity_text) :])[:WINDOW]
     return {w for w in before + after if not w.replace(".", "").isdigit()} - {subject}
 
 
@@ -94,7 +94,8 @@ def find_conflicts(question: str, passages: list[Hit], document_frequency: Calla
     for i, hit in enumerate(passages):
         text = hit.chunk.text
         sentences = [text[a:b] for a, b in sentence_spans(text)]
-        for sentence, words in zip(sentences, tokenize(sentences) if sentences else [], strict=True):
+        for sentence in sentences:
+            words = tokenize_one(sentence)
             if subject not in words:
                 continue
             for q in quantities(sentence):

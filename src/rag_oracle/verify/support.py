@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag_oracle.index.lexical import tokenize
+from rag_oracle.index.lexical import tokenize_one
 from rag_oracle.verify.quantities import Quantity, unsupported_quantities
 
 _NEGATION = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b|n't\b", re.I)
@@ -42,8 +42,8 @@ class SupportResult:
 
 
 def support(sentence: str, passages: list[str], min_coverage: float = 0.6) -> SupportResult:
-    words = set(tokenize([sentence])[0])
-    passage_words = set(tokenize([" ".join(passages)])[0]) if passages else set()
+    words = set(tokenize_one(sentence))
+    passage_words = set().union(*(tokenize_one(p) for p in passages)) if passages else set()
     coverage = len(words & passage_words) / len(words) if words else 1.0
     missing = unsupported_quantities(sentence, passages)
     negation_mismatch = bool(_NEGATION.search(sentence)) and not any(_NEGATION.search(p) for p in passages)
