@@ -190,3 +190,24 @@ def test_related_questions(question: str) -> None:
     assert 3 <= len(related) <= 5
     assert all("clonazepam" in q for q in related)
     assert not any("usual dose" in q for q in related)  # already asked about dosing
+
+
+def test_micro_sign_and_greek_mu_both_read_as_mcg() -> None:
+    assert [q.unit for q in quantities("5 \u03bcg or 5 \u00b5g or 5 mcg")] == ["mcg", "mcg", "mcg"]
+
+
+def test_quoted_sentences_never_carry_the_sources_own_bracket_citations(tmp_path) -> None:
+    from rag_oracle.embed.hashing import HashEmbedder
+    from rag_oracle.generate.extractive import ExtractiveGenerator
+
+    passages = [
+        hit(
+            "p",
+            "Warfarin is stopped 5 days before surgery [12]. Warfarin is resumed after surgery when bleeding is controlled.",
+            1,
+            "Warfarin",
+        )
+    ]
+    gen = ExtractiveGenerator(HashEmbedder(512), AnswerSettings(min_passage_similarity=0.0))
+    answer = gen.generate("When is warfarin stopped before surgery?", passages)
+    assert "[12]" not in answer.text

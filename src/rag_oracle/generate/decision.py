@@ -1,12 +1,15 @@
 """A yes / no / maybe decision for yes-no questions, read off the answer's own sentences.
 
-No model: cue phrases in the sentences the answer quotes, the direct answer counting double.
-- "no" when negative findings dominate ("did not", "no significant", "not associated",
-  "no difference", "not recommended", "failed to", "avoided", "not needed", ...);
-- "maybe" when hedges dominate ("may", "might", "unclear", "inconclusive", "further studies",
-  "limited evidence", ...) and there is at least one;
-- otherwise "yes" (in the literature, questions that are asked are more often answered yes).
-An abstained answer has no decision.
+No model: cue phrases in the direct answer (the two sentences that best match the question).
+- "no" when there are at least two negative cues ("did not", "no significant", "not associated",
+  "no difference", "not recommended", "failed to", "avoided", "not needed", ...) and they are
+  at least as many as the hedges;
+- "maybe" when there are at least three hedges ("may", "might", "unclear", "inconclusive",
+  "further studies", "limited evidence", ...) and they outnumber the negative cues;
+- otherwise "yes" (questions asked in the literature are more often answered yes).
+An abstained answer has no decision. The thresholds were chosen on PubMedQA dev, where this
+rule scores at the majority-class level (about 0.56 accuracy): cue phrases cannot read a
+verdict reliably; an LLM generator (or an NLI model) is needed for better decisions.
 """
 
 from __future__ import annotations
@@ -40,14 +43,11 @@ def is_yes_no_question(question: str) -> bool:
 def decide(answer: Answer) -> str | None:
     if answer.abstained or not answer.sections:
         return None
-    negative = hedge = 0
-    for section in answer.sections:
-        weight = 2 if section.kind == "direct" else 1
-        for sentence in section.sentences:
-            negative += weight * len(_NEGATIVE.findall(sentence.text))
-            hedge += weight * len(_HEDGE.findall(sentence.text))
-    if negative and negative >= hedge:
+    direct = " ".join(s.text for section in answer.sections if section.kind == "direct" for s in section.sentences)
+    negative = len(_NEGATIVE.findall(direct))
+    hedge = len(_HEDGE.findall(direct))
+    if negative >= 2 and negative >= hedge:
         return "no"
-    if hedge >= 2 and hedge > negative:
+    if hedge >= 3 and hedge > negative:
         return "maybe"
     return "yes"

@@ -44,6 +44,7 @@ from rag_oracle.settings import AnswerSettings
 from rag_oracle.types import Answer, CitedSpan, Hit
 from rag_oracle.verify.citations import DraftSection, DraftSentence
 from rag_oracle.verify.conflicts import find_conflicts
+from rag_oracle.verify.markers import MARKER
 
 _DOSE = re.compile(
     r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?(?:\d+(?:\.\d+)?\s?)?(?:mg|mcg|µg|g|ml|mL|units?|IU|mmol|mg/kg)\b"
@@ -206,6 +207,7 @@ class ExtractiveGenerator:
                     or key in seen
                     or text.endswith((":", "?"))
                     or (title and text.startswith(title))  # a page header repeating the title
+                    or MARKER.search(text)  # the source's own "[12]" would read as one of our citations
                 ):
                     continue
                 seen.add(key)  # overlapping chunks repeat sentences; keep the first

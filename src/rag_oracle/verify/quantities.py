@@ -8,6 +8,7 @@ dose is matched against the passage it cites.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _UNIT_ALIASES = {
@@ -16,6 +17,7 @@ _UNIT_ALIASES = {
     "milligrams": "mg",
     "mcg": "mcg",
     "µg": "mcg",
+    "\u03bcg": "mcg",  # Greek mu; the line above is the micro sign
     "ug": "mcg",
     "microgram": "mcg",
     "micrograms": "mcg",
@@ -89,7 +91,8 @@ def quantities(text: str) -> list[Quantity]:
     """Every number-with-unit in `text`, in order."""
     out = []
     for m in QUANTITY.finditer(text):
-        unit = _UNIT_ALIASES[m.group("unit").lower()]
+        raw = m.group("unit").lower()
+        unit = _UNIT_ALIASES.get(raw) or _UNIT_ALIASES.get(unicodedata.normalize("NFKC", raw), raw)
         low = _number(m.group("a"))
         high = _number(m.group("b")) if m.group("b") else low
         out.append(Quantity(low, high, unit, m.group(0)))
