@@ -564,5 +564,11 @@ def prompts_lock():
     click.echo(f"released: {', '.join(added)}" if added else "nothing new to release")
 
 
+from rag_oracle.cli_serve import chat, serve  # noqa: E402  (imports cli lazily inside; no cycle)
+
+main.add_command(serve)
+main.add_command(chat)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

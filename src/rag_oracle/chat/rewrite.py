@@ -137,6 +137,9 @@ class SubjectCarryRewriter:
     @staticmethod
     def _join(previous: str, addition: str, subject: str) -> str:
         addition = addition.strip(_TRAILING)
+        first_word = addition.split(" ", 1)[0]
+        if not first_word.isupper():  # "In pregnancy?" continues a sentence; "HIV" stays as written
+            addition = addition[:1].lower() + addition[1:]
         base = previous.strip(_TRAILING)
         if not addition:
             return base + "?"

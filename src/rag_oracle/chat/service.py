@@ -75,6 +75,27 @@ class _NotifyingRetriever:
         return hits
 
 
+class FairLock:
+    """A first-come, first-served lock: under load `threading.Lock` lets some waiters starve,
+    which shows as a long latency tail; tickets hand the lock over in arrival order."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._condition:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._condition.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._condition:
+            self._serving += 1
+            self._condition.notify_all()
+
+
 def check_question(question: str) -> str:
     """The question with its whitespace normalised; QueryError when empty or too long."""
     text = " ".join((question or "").split())
@@ -128,7 +149,7 @@ class ChatService:
         self.rewriter = rewriter or make_rewriter(oracle.settings, oracle.document_frequency)
         self.index_path = index_path or str(oracle.index.path)
         self.history_turns = history_turns
-        self._lock = threading.Lock()
+        self._lock = FairLock()
         self._variants: dict[str, RagOracle] = {}
 
     # --- one-off questions, search, documents ------------------------------------------------
@@ -149,7 +170,7 @@ class ChatService:
         the LLM's draft as it streams (the returned answer is the verified one).
         """
         question = check_question(question)
-        oracle = self._oracle_for(check_overrides(overrides))
+        oracle = self.oracle_for(check_overrides(overrides))
         standalone = self.rewrite(history, question)
         answer = self._answer(oracle, standalone, filters, on_retrieved, on_token)
         return Turn(question=question, standalone_question=standalone, answer=answer)
@@ -158,9 +179,14 @@ class ChatService:
         self, query: str, k: int | None = None, filters: Filters | None = None, overrides: dict[str, Any] | None = None
     ) -> list[Hit]:
         """Ranked passages for `query` (no rewriting, no generation)."""
-        oracle = self._oracle_for(check_overrides(overrides))
+        oracle = self.oracle_for(check_overrides(overrides))
         with self._lock:
             return oracle.search(query, k, filters)
+
+    def warm_up(self) -> None:
+        """Load the embedding model now (it loads on first use), so the first question is not the slow one."""
+        with self._lock:
+            self.oracle.search("warm up", k=1)
 
     def document(self, doc_id: str) -> Document:
         """The document with this id, or the one an alias (a duplicate's id) points at."""
@@ -178,14 +204,14 @@ class ChatService:
         """Raise now what `ask` or `send` would raise for bad input (so a stream can start cleanly)."""
         check_question(message)
         base = self.store.info(session_id).settings if session_id is not None else {}
-        self._oracle_for(_merge(base, check_overrides(overrides)))
+        self.oracle_for(_merge(base, check_overrides(overrides)))
 
     # --- sessions ----------------------------------------------------------------------------
 
     def start_session(self, title: str = "", overrides: dict[str, Any] | None = None) -> SessionInfo:
         """A new session; `overrides` (e.g. the audience) apply to each of its turns."""
         settings = check_overrides(overrides)
-        self._oracle_for(settings)  # an invalid value fails now, not at the first question
+        self.oracle_for(settings)  # an invalid value fails now, not at the first question
         return self.store.create(title=" ".join(title.split()), index_path=self.index_path, settings=settings)
 
     def sessions(self) -> list[SessionInfo]:
@@ -222,11 +248,33 @@ class ChatService:
         """
         message = check_question(message)
         session = self.store.get(session_id)
-        oracle = self._oracle_for(_merge(session.settings, check_overrides(overrides)))
+        oracle = self.oracle_for(_merge(session.settings, check_overrides(overrides)))
         standalone = self.rewrite(history_of(session), message)
         answer = self._answer(oracle, standalone, filters, on_retrieved, on_token)
         seq = self.store.append_turn(session_id, message, standalone, answer)
         return Turn(session_id=session_id, seq=seq, question=message, standalone_question=standalone, answer=answer)
+
+    # --- settings per request -----------------------------------------------------------------
+
+    def oracle_for(self, overrides: dict[str, dict[str, Any]]) -> RagOracle:
+        """The oracle a request with these (checked) overrides uses: the shared one, or a variant
+        sharing its index and embedder with other answer settings."""
+        if not overrides:
+            return self.oracle
+        key = json.dumps(overrides, sort_keys=True)
+        variant = self._variants.get(key)
+        if variant is None:
+            try:
+                settings = self.oracle.settings.with_overrides(overrides)
+            except ConfigError as exc:  # a value the reader chose, so a bad request, not a bad config
+                raise QueryError(str(exc)) from None
+            if settings.model_dump() == self.oracle.settings.model_dump():
+                variant = self.oracle
+            else:
+                variant = RagOracle(self.oracle.index, settings, embedder=self.oracle.embedder)
+            # Bounded: ALLOWED_OVERRIDES admits only a handful of value combinations.
+            self._variants[key] = variant
+        return variant
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -245,25 +293,6 @@ class ChatService:
             oracle.retriever = _NotifyingRetriever(oracle.retriever, on_retrieved)
         with self._lock:
             return oracle.ask(question, filters, on_token=on_token)
-
-    def _oracle_for(self, overrides: dict[str, dict[str, Any]]) -> RagOracle:
-        """The shared oracle, or a variant sharing its index and embedder with other answer settings."""
-        if not overrides:
-            return self.oracle
-        key = json.dumps(overrides, sort_keys=True)
-        variant = self._variants.get(key)
-        if variant is None:
-            try:
-                settings = self.oracle.settings.with_overrides(overrides)
-            except ConfigError as exc:  # a value the reader chose, so a bad request, not a bad config
-                raise QueryError(str(exc)) from None
-            if settings.model_dump() == self.oracle.settings.model_dump():
-                variant = self.oracle
-            else:
-                variant = RagOracle(self.oracle.index, settings, embedder=self.oracle.embedder)
-            # Bounded: ALLOWED_OVERRIDES admits only a handful of value combinations.
-            self._variants[key] = variant
-        return variant
 
 
 def history_of(session: Session) -> list[Exchange]:

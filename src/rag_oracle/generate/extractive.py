@@ -37,7 +37,7 @@ import numpy as np
 
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.compose import DISCLAIMER, diversify, finalize
-from rag_oracle.index.lexical import tokenize
+from rag_oracle.index.lexical import expand_query, tokenize
 from rag_oracle.index.store import embedding_text
 from rag_oracle.ingest.sentences import sentence_spans
 from rag_oracle.settings import AnswerSettings
@@ -156,7 +156,7 @@ class ExtractiveGenerator:
         vecs = self.embedder.embed_documents(
             [embedding_text(hits[c.hit_index].document.title, c.text) for c in candidates]
         )
-        query_terms = set(tokenize([question])[0]) - _QUESTION_WORDS
+        query_terms = set(tokenize([expand_query(question)])[0]) - _QUESTION_WORDS
         sentence_terms = tokenize([c.text for c in candidates])
         wanted = [answer_shape for asks, answer_shape in _INTENTS if asks.search(question)]
         for c, vec, terms in zip(candidates, vecs, sentence_terms, strict=True):

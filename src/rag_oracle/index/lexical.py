@@ -7,6 +7,7 @@ and queries. bm25s cannot append, so the BM25 index is rebuilt from all chunks o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -46,9 +47,35 @@ def build(texts: Sequence[str]):
     return retriever
 
 
+# Lay and clinical words for the same population or organ: a question about "the elderly" must
+# find passages that say "older adults" or "aged 65". Applied to lexical matching only (BM25 and
+# the extractive generator's word overlap); dense retrieval handles paraphrase by itself.
+SYNONYMS = {
+    "elderly": "older adults aged 65",
+    "geriatric": "older adults",
+    "senior": "older adults",
+    "seniors": "older adults",
+    "kids": "children",
+    "pediatric": "children",
+    "paediatric": "children",
+    "renal": "kidney",
+    "kidney": "renal",
+    "hepatic": "liver",
+    "liver": "hepatic",
+    "pregnant": "pregnancy",
+    "breastfeeding": "lactation",
+}
+
+
+def expand_query(query: str) -> str:
+    """`query` with the synonyms of its words appended (see SYNONYMS)."""
+    extra = [SYNONYMS[w] for w in re.findall(r"[a-z]+", query.lower()) if w in SYNONYMS]
+    return f"{query} {' '.join(extra)}" if extra else query
+
+
 def search(retriever, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(positions, scores) with score > 0, best first; `mask` (0/1 per chunk) restricts the candidates."""
-    tokens = tokenize([query])
+    tokens = tokenize([expand_query(query)])
     if not tokens[0]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     n = int(retriever.scores["num_docs"])

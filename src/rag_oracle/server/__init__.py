@@ -1,0 +1,28 @@
+"""The HTTP API and web page (`rag-oracle serve`): FastAPI over `rag_oracle.chat.ChatService`.
+
+Needs the `server` extra (fastapi, uvicorn, sse-starlette). See docs/server.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rag_oracle.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from rag_oracle.chat import ChatService
+    from rag_oracle.server.config import ServerConfig
+
+
+def create_app(service: ChatService, config: ServerConfig | None = None) -> FastAPI:
+    """The FastAPI app over `service` (imported lazily, with an install hint when the extra is missing)."""
+    try:
+        from rag_oracle.server.app import create_app as _create_app
+    except ImportError as exc:
+        raise MissingDependencyError(exc.name or "fastapi", "server", "The HTTP server") from None
+    return _create_app(service, config)
+
+
+__all__ = ["create_app"]

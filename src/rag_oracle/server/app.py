@@ -1,0 +1,104 @@
+"""The FastAPI application: routes, limits, auth, error mapping and the web page.
+
+The app is built around one `ChatService` (one opened index, loaded once at startup); routes
+translate HTTP into calls on it and library errors into JSON errors, nothing more.
+
+Example::
+
+    app = create_app(ChatService(RagOracle("indexes/sample"), SessionStore()), ServerConfig.from_env())
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rag_oracle import __version__
+from rag_oracle.chat import ChatService
+from rag_oracle.server.auth import require_api_key
+from rag_oracle.server.config import ServerConfig
+from rag_oracle.server.errors import install_error_handlers
+from rag_oracle.server.limits import BodySizeLimit, RateLimit, TokenBucket
+from rag_oracle.server.models import ERROR_RESPONSES, Health
+from rag_oracle.server.openai_compat import router as openai_router
+from rag_oracle.server.routes_answers import router as answers_router
+from rag_oracle.server.routes_sessions import router as sessions_router
+
+STATIC_DIR = Path(__file__).parent / "static"
+# The page loads nothing from anywhere but this server.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds a content security policy and no-sniff to every response that lacks them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", _CSP.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def create_app(service: ChatService, config: ServerConfig | None = None) -> FastAPI:
+    """The HTTP API and web page over `service`."""
+    config = config or ServerConfig.from_env()
+    app = FastAPI(
+        title="rag-oracle",
+        version=__version__,
+        description="Cited answers to clinical questions from the indexed literature. Not medical advice.",
+        # The interactive docs pages load their scripts from a CDN; the schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.config = config
+    app.state.started = int(time.time())
+    install_error_handlers(app)
+
+    protected = [Depends(require_api_key)]
+    for router in (answers_router, sessions_router, openai_router):
+        app.include_router(router, dependencies=protected, responses=ERROR_RESPONSES)
+
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and what is served")
+    def healthz() -> Health:
+        index = service.oracle.index
+        return Health(
+            version=__version__,
+            index=service.index_path,
+            documents=len(index.documents),
+            chunks=len(index.chunks),
+            generator=service.oracle.settings.answer.generator,
+            auth=bool(config.api_key),
+        )
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Outermost last: limits run before anything reads the body.
+    if config.rate_limited:
+        app.add_middleware(RateLimit, bucket=TokenBucket(config.rate_limit, config.rate_burst))
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

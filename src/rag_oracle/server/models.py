@@ -1,0 +1,107 @@
+"""Request and response bodies of the HTTP API (the OpenAPI schema is generated from these).
+
+Answers, hits, documents and sessions are the library's own models (`rag_oracle.types`,
+`rag_oracle.chat`), so the API returns exactly what the Python API returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag_oracle.chat import MAX_QUESTION_CHARS, SessionInfo
+from rag_oracle.retrieve import Filters
+from rag_oracle.types import Document, Hit
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswerOverrides(_Request):
+    audience: Literal["clinician", "patient", "researcher"] | None = Field(None, description="Who the answer is for.")
+    unsupported_policy: Literal["remove", "flag"] | None = Field(
+        None, description="Remove sentences their citations do not support, or keep them flagged."
+    )
+
+
+class RetrieveOverrides(_Request):
+    mode: Literal["hybrid", "dense", "bm25"] | None = None
+
+
+class SettingsOverrides(_Request):
+    """The settings a request may change; everything else is the server's."""
+
+    answer: AnswerOverrides | None = None
+    retrieve: RetrieveOverrides | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class AskRequest(_Request):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The clinical question.")
+    filters: Filters | None = Field(None, description="Year range, publication types, sources.")
+    settings: SettingsOverrides | None = None
+    stream: bool = Field(False, description="Answer as server-sent events (as do ?stream=true and Accept).")
+
+
+class SessionCreate(_Request):
+    title: str = Field("", max_length=200, description="Empty: the first question becomes the title.")
+    settings: SettingsOverrides | None = Field(None, description="Applied to every turn of the session.")
+
+
+class MessageCreate(_Request):
+    content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question or follow-up.")
+    filters: Filters | None = None
+    settings: SettingsOverrides | None = Field(None, description="On top of the session's settings, this turn only.")
+    stream: bool = False
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionInfo]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[Hit]
+
+
+class DocumentResponse(BaseModel):
+    requested_id: str = Field(description="The id asked for (may be an alias of a duplicate).")
+    id: str = Field(description="The id the document is stored under.")
+    document: Document
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    index: str
+    documents: int
+    chunks: int
+    generator: str
+    auth: bool = Field(description="Whether /v1 routes want an API key.")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable, e.g. invalid_request, session_not_found, rate_limited.")
+    message: str = Field(description="What went wrong and what to do.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "Invalid input (empty question, bad filter or setting).",
+        401: "API key missing or wrong.",
+        404: "No such session or document.",
+        413: "Request body too large.",
+        422: "Request body does not match the schema.",
+        429: "Rate limit exceeded; see Retry-After.",
+        503: "The index or the sessions file is unavailable.",
+    }.items()
+}

@@ -1,0 +1,122 @@
+"""ChatService: follow-ups retrieve again with the carried subject, sessions export and delete."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag_oracle.chat import ChatService, DocumentNotFoundError, SessionNotFoundError
+from rag_oracle.errors import QueryError
+from tests.chat.chat_corpus import QUESTION
+
+
+def test_elliptical_follow_up_retrieves_clonazepam_in_the_elderly(service: ChatService) -> None:
+    session = service.start_session()
+    first = service.send(session.id, QUESTION)
+    assert first.answer.hits[0].chunk.doc_id == "clz-depression"
+
+    follow = service.send(session.id, "and in the elderly?")
+    assert follow.standalone_question == "What is the dose of clonazepam for depression in the elderly?"
+    # retrieval ran again for the rewritten question, and the answer cites the new passage first
+    assert follow.answer.hits[0].chunk.doc_id == "clz-elderly"
+    assert follow.answer.references[0].doc_id == "clz-elderly"
+    assert "elderly" in follow.answer.text and "clonazepam" in follow.answer.text.lower()
+
+    # without the conversation the same words find passages about the elderly in general
+    alone = service.ask("and in the elderly?")
+    assert alone.standalone_question == "and in the elderly?"
+    assert alone.answer.hits[0].chunk.doc_id != "clz-elderly"
+    assert alone.answer.references[0].doc_id != "clz-elderly"
+
+
+def test_self_contained_follow_up_is_unchanged(service: ChatService) -> None:
+    session = service.start_session()
+    service.send(session.id, QUESTION)
+    turn = service.send(session.id, "What is the usual dose of sertraline?")
+    assert turn.standalone_question == turn.question
+    assert turn.answer.hits[0].chunk.doc_id == "doc-sertraline"
+
+
+def test_session_stores_both_messages_and_exports(service: ChatService) -> None:
+    session = service.start_session(overrides={"answer": {"audience": "patient"}})
+    service.send(session.id, QUESTION)
+    service.send(session.id, "and in the elderly?")
+
+    stored = service.session(session.id)
+    assert [m.role for m in stored.messages] == ["user", "assistant", "user", "assistant"]
+    assert stored.settings == {"answer": {"audience": "patient"}}
+
+    data = json.loads(service.export(session.id, "json"))
+    assert data["format"] == "rag-oracle.session"
+    messages = data["session"]["messages"]
+    assert messages[2]["standalone_question"].endswith("in the elderly?")
+    assert messages[3]["answer"]["references"][0]["doc_id"] == "clz-elderly"
+
+    markdown = service.export(session.id, "markdown")
+    assert markdown.startswith(f"# {QUESTION}")
+    assert "## 2. and in the elderly?" in markdown
+    assert "*Searched as:* What is the dose of clonazepam for depression in the elderly?" in markdown
+    assert "References\n[1] Clonazepam in elderly patients (2022). DOI 10.5555/chat.elderly" in markdown
+
+    with pytest.raises(QueryError, match="unknown export format"):
+        service.export(session.id, "pdf")  # type: ignore[arg-type]
+    service.delete_session(session.id)
+    with pytest.raises(SessionNotFoundError):
+        service.export(session.id, "json")
+    assert session.id not in [s.id for s in service.sessions()]
+
+
+def test_overrides_are_limited_to_what_a_reader_may_choose(service: ChatService) -> None:
+    patient = service.oracle_for({"answer": {"audience": "patient"}})
+    assert patient.settings.answer.audience == "patient"
+    assert patient.index is service.oracle.index  # shares the opened index, not a reload
+    assert service.oracle_for({"answer": {"audience": "patient"}}) is patient
+    with pytest.raises(QueryError, match="cannot be changed per request"):
+        service.start_session(overrides={"llm": {"base_url": "http://elsewhere"}})
+    with pytest.raises(QueryError, match="audience"):
+        service.ask(QUESTION, overrides={"answer": {"audience": "everyone"}})
+    with pytest.raises(QueryError, match="empty"):
+        service.ask("   ")
+    with pytest.raises(QueryError, match="limit is 2000"):
+        service.ask("x" * 2001)
+
+
+def test_documents_resolve_aliases(service: ChatService) -> None:
+    assert service.document("clz-elderly-copy").id == "clz-elderly"
+    with pytest.raises(DocumentNotFoundError, match="no-such-doc"):
+        service.document("no-such-doc")
+
+
+def test_retrieval_callback_sees_the_hits_before_the_answer(service: ChatService) -> None:
+    seen = []
+    turn = service.ask(QUESTION, on_retrieved=seen.append)
+    assert len(seen) == 1
+    retrieved = [h.chunk.id for h in seen[0]]
+    # the generator reads the best of the retrieved pool, in rank order
+    assert [h.chunk.id for h in turn.answer.hits] == retrieved[: len(turn.answer.hits)]
+    assert type(service.oracle.retriever).__name__ == "HybridRetriever"  # the shared oracle is not rewired
+
+
+def test_fair_lock_serves_waiters_in_arrival_order() -> None:
+    import threading
+    import time
+
+    from rag_oracle.chat.service import FairLock
+
+    lock, order = FairLock(), []
+
+    def worker(i: int) -> None:
+        with lock:
+            order.append(i)
+
+    with lock:  # held while five threads line up
+        threads = []
+        for i in range(5):
+            threads.append(threading.Thread(target=worker, args=(i,)))
+            threads[-1].start()
+            while lock._next_ticket < i + 2:  # the thread has taken its ticket
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == [0, 1, 2, 3, 4]

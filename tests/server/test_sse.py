@@ -1,0 +1,115 @@
+"""Answers streamed as server-sent events: retrieval, draft tokens (LLM), the verified answer, errors."""
+
+from __future__ import annotations
+
+from tests.server.conftest import require_extra
+
+require_extra()
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
+
+from rag_oracle import RagOracle  # noqa: E402
+from tests.chat.chat_corpus import QUESTION  # noqa: E402
+
+
+def _events(response) -> list[tuple[str, dict]]:
+    out = []
+    for block in response.text.replace("\r\n", "\n").split("\n\n"):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            out.append((name, json.loads("\n".join(data))))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "body"),
+    [
+        ({"stream": "true"}, {}, {}),
+        ({}, {"Accept": "text/event-stream"}, {}),
+        ({}, {}, {"stream": True}),
+    ],
+)
+def test_ask_streams_retrieval_then_answer(client: TestClient, params, headers, body) -> None:
+    with client.stream("POST", "/v1/ask", params=params, headers=headers, json={"question": QUESTION, **body}) as r:
+        r.read()
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = _events(r)
+    assert [name for name, _ in events] == ["retrieval", "answer"]
+    hits = events[0][1]["hits"]
+    assert hits[0]["doc_id"] == "clz-depression" and hits[0]["rank"] == 1
+    assert events[1][1]["answer"]["references"][0]["doc_id"] == "clz-depression"
+
+
+def test_session_message_streams_and_is_stored(client: TestClient) -> None:
+    session_id = client.post("/v1/sessions", json={}).json()["id"]
+    client.post(f"/v1/sessions/{session_id}/messages", json={"content": QUESTION})
+    with client.stream(
+        "POST", f"/v1/sessions/{session_id}/messages?stream=true", json={"content": "and in the elderly?"}
+    ) as r:
+        r.read()
+    events = dict(_events(r))
+    assert events["answer"]["standalone_question"].endswith("in the elderly?")
+    assert events["answer"]["seq"] == 4
+    assert client.get(f"/v1/sessions/{session_id}").json()["message_count"] == 4
+
+
+def test_bad_input_is_refused_before_the_stream_starts(client: TestClient) -> None:
+    response = client.post("/v1/ask?stream=true", json={"question": "   "})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
+    response = client.post("/v1/sessions/nope/messages?stream=true", json={"content": "hi"})
+    assert response.status_code == 404
+
+
+DRAFT = "## Answer\nThe usual dose of clonazepam as an adjunct in depression is 0.5 to 1 mg at bedtime [1].\n"
+
+
+class _BrokenModel(FakeListChatModel):
+    """A chat model whose endpoint refuses every connection."""
+
+    def _call(self, *args, **kwargs):
+        raise ConnectionError("refused")
+
+    def _stream(self, *args, **kwargs):
+        raise ConnectionError("refused")
+
+
+def _llm_oracle(chat_index, model) -> RagOracle:
+    settings, path = chat_index
+    oracle = RagOracle(path, settings.with_overrides({"answer": {"generator": "llm"}}))
+    oracle.generator._chat_model = model
+    return oracle
+
+
+def test_llm_draft_tokens_stream_before_the_verified_answer(make_app, chat_index) -> None:
+    app = make_app(oracle=_llm_oracle(chat_index, FakeListChatModel(responses=[DRAFT])))
+    with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
+        r.read()
+    events = _events(r)
+    names = [name for name, _ in events]
+    assert names[0] == "retrieval" and names[-1] == "answer" and names.count("token") > 1
+    assert "".join(data["text"] for name, data in events if name == "token") == DRAFT
+    answer = events[-1][1]["answer"]
+    assert answer["generator"] == "llm:answer@1"
+    assert answer["sections"][0]["sentences"][0]["text"].startswith("The usual dose of clonazepam")
+
+
+def test_failure_after_the_stream_started_is_an_error_event(make_app, chat_index) -> None:
+    app = make_app(oracle=_llm_oracle(chat_index, _BrokenModel(responses=["x"])))
+    with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
+        r.read()
+    events = _events(r)
+    assert [name for name, _ in events] == ["retrieval", "error"]
+    assert events[1][1]["error"]["code"] == "llm_unavailable"
+    # without streaming the same failure is a 502
+    with TestClient(app) as client:
+        response = client.post("/v1/ask", json={"question": QUESTION})
+    assert response.status_code == 502 and response.json()["error"]["code"] == "llm_unavailable"
