@@ -107,3 +107,14 @@ def test_missing_model_name_is_a_clear_error(built_index: Path, settings) -> Non
     s = settings.with_overrides({"answer": {"generator": "llm"}, "llm": {"model": ""}})
     with pytest.raises(LlmError, match=r"llm\.model is empty"):
         RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")
+
+
+def test_openai_compatible_request_carries_plain_max_tokens() -> None:
+    from rag_oracle.generate.llm import make_chat_model
+    from rag_oracle.generate.prompts import load_prompt
+    from rag_oracle.settings import LlmSettings
+
+    model = make_chat_model(LlmSettings(model="m", max_tokens=77), load_prompt("answer@1"))
+    payload = model._get_request_payload([("user", "hi")])
+    # llama.cpp's server, vLLM and Ollama honour max_tokens, not max_completion_tokens
+    assert payload["extra_body"] == {"max_tokens": 77} and "max_completion_tokens" not in payload

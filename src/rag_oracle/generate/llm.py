@@ -132,7 +132,10 @@ def make_chat_model(settings: LlmSettings, prompt: Prompt):
             timeout=settings.timeout,
             max_retries=settings.max_retries,
             temperature=temperature,
-            max_tokens=max_tokens,
+            # langchain-openai sends max_tokens as "max_completion_tokens", which llama.cpp's server,
+            # vLLM and Ollama ignore (the model then writes until its context is full); the plain
+            # "max_tokens" field is what every OpenAI-compatible server understands.
+            extra_body={"max_tokens": max_tokens},
         )
     try:
         from langchain_community.chat_models import ChatLlamaCpp
