@@ -407,27 +407,56 @@ def eval_import(fmt, split, out_dir, source):
 @click.option("--limit", type=int, help="Only the first N questions.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Questions answered in parallel.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever (default hybrid).")
+@_generator_options
 @click.option("--quiet", is_flag=True)
 @click.pass_context
-def eval_run(ctx, questions_file, index_dir, out_dir, limit, workers, mode, quiet):
-    """Answer every question, score it, and write predictions.jsonl, metrics.json and manifest.json."""
+def eval_run(
+    ctx,
+    questions_file,
+    index_dir,
+    out_dir,
+    limit,
+    workers,
+    mode,
+    generator,
+    prompt_ref,
+    audience,
+    llm_backend,
+    llm_url,
+    llm_model,
+    llm_model_path,
+    unsupported,
+    quiet,
+):
+    """Answer every question, score it, and write predictions.jsonl, metrics.json and manifest.json.
+
+    A prompt change is an experiment: `--generator llm --prompt answer@2`, then `rag-oracle eval compare`.
+    """
     from rag_oracle.evaluation.runner import run_evaluation
 
-    settings = _settings(ctx, retrieve={"mode": mode})
+    if prompt_ref and not generator:
+        generator = "llm"  # naming a prompt only makes sense for the LLM generator
+    settings = _settings(
+        ctx,
+        retrieve={"mode": mode},
+        **_generator_overrides(
+            generator, prompt_ref, audience, llm_backend, llm_url, llm_model, llm_model_path, unsupported
+        ),
+    )
+    flags = {
+        "--limit": limit,
+        "--mode": mode,
+        "--generator": generator,
+        "--prompt": prompt_ref,
+        "--audience": audience,
+        "--llm-backend": llm_backend,
+        "--llm-url": llm_url,
+        "--llm-model": llm_model,
+        "--unsupported": unsupported,
+    }
     command = shlex.join(
-        [
-            "rag-oracle",
-            "eval",
-            "run",
-            "--questions",
-            questions_file,
-            "--index",
-            index_dir,
-            "--out",
-            out_dir,
-            *(["--limit", str(limit)] if limit else []),
-            *(["--mode", mode] if mode else []),
-        ]
+        ["rag-oracle", "eval", "run", "--questions", questions_file, "--index", index_dir, "--out", out_dir]
+        + [part for flag, value in flags.items() if value is not None for part in (flag, str(value))]
     )
     result = run_evaluation(
         questions_file,

@@ -200,3 +200,86 @@ def test_missing_gguf_is_a_clear_error(built_index: Path, settings, tmp_path: Pa
         pytest.skip("langchain-community not installed")
     with pytest.raises(LlmError, match="not a GGUF file"):
         RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")
+
+
+def test_prompt_tuning_loop_against_the_real_server(llama_server: str, built_index: Path, tmp_path: Path) -> None:
+    """eval run --prompt answer@1 / answer@2, then eval compare: the documented prompt-tuning workflow."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "w",
+                "question": "How many days before surgery should warfarin be stopped?",
+                "reference_answer": "Stop warfarin 5 days before surgery.",
+                "relevant_ids": ["test:warfarin-guide"],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "s",
+                "question": "What dose of sertraline is used for depression?",
+                "reference_answer": "50 mg daily.",
+                "relevant_ids": ["doc-sertraline"],
+            }
+        )
+        + "\n"
+    )
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(
+        f'[embed]\nmodel = "hash:dim=512"\ncache_dir = "{tmp_path / "c"}"\n[chunk]\nmax_tokens = 40\noverlap_tokens = 10\n'
+        "[answer]\ntop_k = 3\nmin_passage_similarity = 0.0\n[llm]\nmax_tokens = 120\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_ORACLE_")}
+    for version in (1, 2):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rag_oracle.cli",
+                "--config",
+                str(cfg),
+                "eval",
+                "run",
+                "--questions",
+                str(questions),
+                "--index",
+                str(built_index),
+                "--out",
+                str(tmp_path / f"p{version}"),
+                "--prompt",
+                f"answer@{version}",
+                "--llm-url",
+                llama_server,
+                "--llm-model",
+                "gemma3-270m",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        manifest = json.loads((tmp_path / f"p{version}" / "manifest.json").read_text())
+        generator = manifest["identity"]["generator"]
+        assert generator["prompt"] == f"answer@{version}" and len(generator["prompt_sha256"]) == 64
+        assert generator["model"] == "gemma3-270m"
+    cmp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag_oracle.cli",
+            "eval",
+            "compare",
+            str(tmp_path / "p1"),
+            str(tmp_path / "p2"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert cmp.returncode == 0, cmp.stderr
+    assert json.loads(cmp.stdout)["paired_questions"] == 2
