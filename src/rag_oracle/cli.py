@@ -58,6 +58,14 @@ def _settings(ctx: click.Context, **overrides: dict) -> Settings:
     return settings.with_overrides(overrides)
 
 
+def _command_line(words: list[str], flags: dict[str, object]) -> str:
+    """The command as typed, for manifests: argv is not used, since under a test runner or a
+    wrapper it names something else. Flags left at None (defaults) are omitted."""
+    return shlex.join(
+        words + [part for flag, value in flags.items() if value is not None for part in (flag, str(value))]
+    )
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -120,17 +128,13 @@ def ingest(ctx, paths, index_dir, embed_model, chunk_tokens, chunk_overlap, fais
         chunk={"max_tokens": chunk_tokens, "overlap_tokens": chunk_overlap},
         index={"faiss": faiss_spec},
     )
-    # The command as typed (argv is not used: under a test runner or a wrapper it names something else).
     flags = {
         "--embed-model": embed_model,
         "--chunk-tokens": chunk_tokens,
         "--chunk-overlap": chunk_overlap,
         "--faiss": faiss_spec,
     }
-    command = shlex.join(
-        ["rag-oracle", "ingest", *paths, "--index", index_dir]
-        + [part for flag, value in flags.items() if value is not None for part in (flag, str(value))]
-    )
+    command = _command_line(["rag-oracle", "ingest", *paths, "--index", index_dir], flags)
     report = run_ingest(
         list(paths), index_dir, settings, progress=TqdmProgress(not quiet and not as_json), command=command
     )
@@ -454,9 +458,8 @@ def eval_run(
         "--llm-model": llm_model,
         "--unsupported": unsupported,
     }
-    command = shlex.join(
-        ["rag-oracle", "eval", "run", "--questions", questions_file, "--index", index_dir, "--out", out_dir]
-        + [part for flag, value in flags.items() if value is not None for part in (flag, str(value))]
+    command = _command_line(
+        ["rag-oracle", "eval", "run", "--questions", questions_file, "--index", index_dir, "--out", out_dir], flags
     )
     result = run_evaluation(
         questions_file,

@@ -9,7 +9,6 @@ can be scored. BioASQ-style yes/no questions without a `decision` take it from `
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rag_oracle.errors import RagOracleError
+from rag_oracle.index.manifest import sha256_file
 
 
 class QuestionFileError(RagOracleError):
@@ -92,8 +92,5 @@ def load_questions(path: str | Path, limit: int | None = None) -> list[EvalQuest
 
 
 def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """sha256 of a questions file (the dataset hash a run records)."""
+    return sha256_file(Path(path))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from rag_oracle.generate.decision import decide, is_yes_no_question
 from rag_oracle.generate.related import related_questions
+from rag_oracle.index.store import embedding_text
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.types import Answer, CitedSpan, Conflict, Hit, Reference
 from rag_oracle.verify.citations import DraftSection, reference_for, verify
@@ -31,6 +32,30 @@ def diversify(hits: list[Hit], k: int, per_document: int) -> list[Hit]:
             if len(out) >= k:
                 break
     return out
+
+
+def passage_similarities(embedder, question: str, passages: list[Hit]):
+    """(query vector, cosine similarity of each passage to the question): the relevance gate's input,
+    the same for every generator. Passages are embedded as indexed (title + text), so cache hits."""
+    query = embedder.embed_query(question)
+    vecs = embedder.embed_documents([embedding_text(h.document.title, h.chunk.text) for h in passages])
+    return query, vecs @ query
+
+
+def not_relevant_reason(best: float, threshold: float) -> str:
+    return f"no passage is relevant enough (best similarity {best:.2f}, threshold {threshold:.2f})"
+
+
+def abstention(question: str, hits: list[Hit], reason: str, generator: str) -> Answer:
+    """The answer that says the indexed literature does not answer the question, and why."""
+    return Answer(
+        question=question,
+        abstained=True,
+        abstention_reason=f"The indexed literature does not answer this question: {reason}.",
+        hits=hits,
+        disclaimer=DISCLAIMER,
+        generator=generator,
+    )
 
 
 def notes_for(references: list, best_similarity: float | None) -> list[str]:

@@ -36,7 +36,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag_oracle.embed.base import Embedder
-from rag_oracle.generate.compose import DISCLAIMER, diversify, finalize
+from rag_oracle.generate.compose import (
+    abstention,
+    diversify,
+    finalize,
+    not_relevant_reason,
+    passage_similarities,
+)
 from rag_oracle.index.lexical import expand_query, tokenize
 from rag_oracle.index.store import embedding_text
 from rag_oracle.ingest.sentences import sentence_spans
@@ -136,19 +142,13 @@ class ExtractiveGenerator:
         s = self.settings
         pool = hits
         hits = diversify(hits, s.top_k, s.max_passages_per_document)
-        query_vec = self.embedder.embed_query(question)
         if not hits:
             return self._abstain(question, hits, "no passage was retrieved")
-        passage_vecs = self.embedder.embed_documents([embedding_text(h.document.title, h.chunk.text) for h in hits])
-        passage_sims = passage_vecs @ query_vec
+        query_vec, passage_sims = passage_similarities(self.embedder, question, hits)
         best = float(passage_sims.max())
         relevant = [i for i, sim in enumerate(passage_sims) if sim >= s.min_passage_similarity]
         if not relevant:
-            return self._abstain(
-                question,
-                hits,
-                f"no passage is relevant enough (best similarity {best:.2f}, threshold {s.min_passage_similarity:.2f})",
-            )
+            return self._abstain(question, hits, not_relevant_reason(best, s.min_passage_similarity))
 
         candidates = self._candidates(hits, relevant)
         if not candidates:
@@ -276,11 +276,4 @@ class ExtractiveGenerator:
         ]
 
     def _abstain(self, question: str, hits: list[Hit], reason: str) -> Answer:
-        return Answer(
-            question=question,
-            abstained=True,
-            abstention_reason=f"The indexed literature does not answer this question: {reason}.",
-            hits=hits,
-            disclaimer=DISCLAIMER,
-            generator=f"{self.name}@{self.version}",
-        )
+        return abstention(question, hits, reason, f"{self.name}@{self.version}")

@@ -21,9 +21,8 @@ from collections.abc import Callable
 
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import MissingDependencyError, RagOracleError
-from rag_oracle.generate.compose import DISCLAIMER, diversify, finalize
+from rag_oracle.generate.compose import abstention, diversify, finalize, not_relevant_reason, passage_similarities
 from rag_oracle.generate.prompts import Prompt, load_prompt
-from rag_oracle.index.store import embedding_text
 from rag_oracle.ingest.sentences import sentence_spans
 from rag_oracle.settings import AnswerSettings, LlmSettings
 from rag_oracle.types import Answer, Hit
@@ -219,24 +218,13 @@ class LlmGenerator:
         pool = hits
         passages = diversify(hits, s.top_k, s.max_passages_per_document)
         generator = f"llm:{self.prompt.ref}"
+        best = 0.0
         if passages:
-            query = self.embedder.embed_query(question)
-            vecs = self.embedder.embed_documents([embedding_text(h.document.title, h.chunk.text) for h in passages])
-            sims = vecs @ query
+            _, sims = passage_similarities(self.embedder, question, passages)
             best = float(sims.max())
             passages = [h for h, sim in zip(passages, sims, strict=True) if sim >= s.min_passage_similarity]
-        else:
-            best = 0.0
         if not passages:
-            return Answer(
-                question=question,
-                abstained=True,
-                abstention_reason="The indexed literature does not answer this question: no passage is relevant "
-                f"enough (best similarity {best:.2f}, threshold {s.min_passage_similarity:.2f}).",
-                hits=pool,
-                disclaimer=DISCLAIMER,
-                generator=generator,
-            )
+            return abstention(question, pool, not_relevant_reason(best, s.min_passage_similarity), generator)
         messages = self.prompt.messages(question=question, passages=format_passages(passages), audience=s.audience)
         try:
             if on_token is None:
