@@ -3,12 +3,15 @@
 Run from the repository root (prints figures, asserts nothing)::
 
     python benchmarks/load_test.py                          # 20 clients x 60 s, a server it starts itself
+    python benchmarks/load_test.py --clients 20 --duration 45 --unique --json-out after.json
     python benchmarks/load_test.py --clients 20 --duration 30 --index indexes/mine
     python benchmarks/load_test.py --url http://127.0.0.1:8000 --api-key-env RAG_ORACLE_API_KEY
 
 Without --url it starts `python -m rag_oracle.server` (what `rag-oracle serve` runs) on a free
 loopback port with a temporary sessions file and the rate limit off, over --index or the sample
-index (built from ./corpus on first use), waits for /healthz, and stops it at the end.
+index (built from ./corpus on first use), waits for /healthz, and stops it at the end. The server
+inherits this script's interpreter, environment and working directory, so `PYTHONPATH=<tree>/src`
+serves another checkout (e.g. a `git worktree` of an older commit).
 
 Each client is an asyncio task with its own keep-alive httpx connection that sends requests
 back to back until the time is up: with probability --ask-share a POST /v1/ask (a question
@@ -21,9 +24,15 @@ together after --warmup uncounted requests each (alternately ask and search).
 Per endpoint it reports requests, errors (by HTTP status or exception), throughput (successful
 requests per second of the measured window) and latency p50/p95/p99/max of successful requests
 in ms (from sending a request to reading its whole body). Figures depend on the machine and on
-what else runs on it: the server answers CPU-bound requests one at a time, first come first
-served (ChatService serialises calls into the index), so latency grows with the number of
-clients while throughput stays about flat.
+what else runs on it: concurrent requests run in the server's worker threads, but on 2 cores the
+CPU-bound part (embedding, ranking, verification) still queues for the cores, so beyond a few
+clients latency grows with their number while throughput stays about flat.
+
+For a before/after comparison every result records what it measured: the code served (the
+`rag_oracle` version, the file it was imported from, the git commit of that tree, whether the tree
+had uncommitted changes, and a sha256 over the package's .py sources, which tells two dirty trees
+apart), the thread settings in the environment (OMP_*, RAG_ORACLE_EMBED__TORCH_THREADS, ...), the
+load average before and after, and the command line. `--json-out FILE` writes it all as JSON.
 
 Bounds: at most 200 clients and 600 s, so a typo cannot start a runaway load.
 """
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -49,6 +59,16 @@ import numpy as np
 
 MAX_CLIENTS = 200
 MAX_DURATION = 600.0
+# Environment variables that change how many threads the server computes with (recorded with the figures).
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "RAG_ORACLE_EMBED__TORCH_THREADS",
+    "PYTHONPATH",
+)
+PROBE = "import json, rag_oracle; print(json.dumps({'version': rag_oracle.__version__, 'file': rag_oracle.__file__}))"
 QUESTIONS = [
     "What is the dosage of clonazepam for treating depression?",
     "How long should apixaban be held before a high-bleeding-risk procedure?",
@@ -85,14 +105,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index: str | None, startup_timeout: float) -> tuple[subprocess.Popen, str, Path]:
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def served_code(env: dict[str, str]) -> dict:
+    """Which `rag_oracle` a server started with `env` from this directory imports, and from what tree.
+
+    Asked of a child interpreter with the server's own interpreter, environment and working
+    directory, so it resolves the import exactly as the server does.
+    """
+    probe = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    if probe.returncode != 0:
+        sys.exit(f"cannot import rag_oracle the way the server would: {probe.stderr.strip()[-500:]}")
+    code = json.loads(probe.stdout)
+    package = Path(code["file"]).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    status = _git(package, "status", "--porcelain", "--", ".")
+    code.update(
+        {
+            "package_dir": str(package),
+            "git_tree": _git(package, "rev-parse", "--show-toplevel"),
+            "git_commit": _git(package, "rev-parse", "HEAD"),
+            # Uncommitted changes (or new files) under the package: the commit alone does not name the code.
+            "git_dirty": None if status is None else bool(status),
+            "git_changed_files": None if status is None else len(status.splitlines()),
+            "sources_sha256": digest.hexdigest(),
+        }
+    )
+    return code
+
+
+def start_server(index: str | None, startup_timeout: float, env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
     """`python -m rag_oracle.server` on a free port; returns (process, base URL, temp dir)."""
     tmp = Path(tempfile.mkdtemp(prefix="rag-oracle-load-"))
     port = free_port()
     cmd = [sys.executable, "-m", "rag_oracle.server", "--port", str(port), "--db", str(tmp / "sessions.sqlite")]
     cmd += ["--rate-limit", "0", "--log-level", "warning"] + (["--index", index] if index else [])
     with open(tmp / "server.log", "w") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:
@@ -174,7 +231,7 @@ async def load(url: str, headers: dict, args: argparse.Namespace) -> Run:
     return run
 
 
-def report(run: Run, args: argparse.Namespace, health: dict, url: str) -> dict:
+def report(run: Run, args: argparse.Namespace, health: dict, url: str, context: dict) -> dict:
     window = run.ended - run.started
     out = {
         "url": url,
@@ -182,9 +239,11 @@ def report(run: Run, args: argparse.Namespace, health: dict, url: str) -> dict:
         "duration_s": round(window, 2),
         "ask_share": args.ask_share,
         "unique_questions": args.unique,
+        "seed": args.seed,
         "server": health,
         "cpus": os.cpu_count(),
-        "load_average": list(os.getloadavg()),
+        "load_average": list(os.getloadavg()),  # at the end; the one before is in context
+        **context,
         "endpoints": {},
     }
     for endpoint in ("ask", "search"):
@@ -204,14 +263,29 @@ def report(run: Run, args: argparse.Namespace, health: dict, url: str) -> dict:
     return out
 
 
+def describe_code(code: dict | None, health: dict) -> str:
+    if code is None:  # a server this script did not start: only what it says about itself
+        return f"rag_oracle {health.get('version')} (a running server: its tree is not known here)"
+    commit = (code["git_commit"] or "no git commit")[:12]
+    dirty = {True: f", {code['git_changed_files']} uncommitted changes", False: ", clean", None: ""}[code["git_dirty"]]
+    return (
+        f"rag_oracle {code['version']} from {code['package_dir']} (commit {commit}{dirty}; "
+        f"sources sha256 {code['sources_sha256'][:12]})"
+    )
+
+
 def print_table(result: dict) -> None:
     s = result["server"]
     print(
         f"{result['clients']} clients for {result['duration_s']:.1f} s against {result['url']} "
         f"(index {s.get('index')}, {s.get('chunks')} chunks, generator {s.get('generator')}; "
-        f"{result['cpus']} CPUs, 1-min load average at the end {result['load_average'][0]:.1f}"
+        f"{result['cpus']} CPUs, 1-min load average before {result['load_average_before'][0]:.1f}, "
+        f"at the end {result['load_average'][0]:.1f}"
         f"{'; unique questions' if result['unique_questions'] else ''})"
     )
+    print(f"served: {describe_code(result['code'], s)}")
+    threads = {k: v for k, v in result["thread_environment"].items() if k != "PYTHONPATH"}
+    print(f"thread settings: {', '.join(f'{k}={v}' for k, v in threads.items()) or 'none set (library defaults)'}")
     print(
         f"{'endpoint':<12} {'requests':>8} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
     )
@@ -244,7 +318,9 @@ def main() -> None:
     )
     parser.add_argument("--api-key-env", default="RAG_ORACLE_API_KEY", help="Variable holding the key, if any.")
     parser.add_argument("--startup-timeout", type=float, default=600.0, help="Seconds to wait for a started server.")
-    parser.add_argument("--json", dest="json_out", help="Also write the figures to this JSON file.")
+    parser.add_argument(
+        "--json-out", "--json", dest="json_out", metavar="FILE", help="Also write the figures to this JSON file."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the started server's log and sessions file.")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -254,11 +330,22 @@ def main() -> None:
     if not 0 <= args.ask_share <= 1:
         parser.error("--ask-share must be between 0 and 1")
 
+    env = dict(os.environ)
+    context = {
+        "command": [sys.executable, *sys.argv],
+        "cwd": os.getcwd(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_average_before": list(os.getloadavg()),
+        "thread_environment": {k: env[k] for k in THREAD_VARIABLES if k in env},
+        "code": None,
+    }
     proc, tmp = None, None
     url = args.url
     if url is None:
+        context["code"] = served_code(env)
+        print(f"serving {describe_code(context['code'], {})}", file=sys.stderr)
         print("starting the server (the sample index is built on first use) ...", file=sys.stderr)
-        proc, url, tmp = start_server(args.index, args.startup_timeout)
+        proc, url, tmp = start_server(args.index, args.startup_timeout, env)
         print(f"server at {url}; log in {tmp / 'server.log'} (deleted at the end unless --keep)", file=sys.stderr)
     key = os.environ.get(args.api_key_env, "")
     headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -274,7 +361,7 @@ def main() -> None:
                 proc.kill()
         if tmp is not None and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    result = report(run, args, health, url)
+    result = report(run, args, health, url, context)
     print_table(result)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(result, indent=2) + "\n")

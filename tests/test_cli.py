@@ -139,3 +139,56 @@ def test_ask_builds_the_sample_index_on_first_use(cli, corpus_dir: Path, tmp_pat
     assert "built the sample index" in first.stderr and "[1]" in first.stdout
     second = cli("ask", "How long before surgery should warfarin be stopped?")
     assert "built the sample index" not in second.stderr and second.stdout == first.stdout
+
+
+def test_ingest_json_takes_a_dataclass_or_a_pydantic_report() -> None:
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel
+
+    from rag_oracle.cli.ingest import _report_dict
+
+    @dataclass
+    class DataclassReport:
+        documents_added: int
+        path: str
+
+    class PydanticReport(BaseModel):
+        documents_added: int
+        path: Path
+
+    expected = {"documents_added": 2, "path": "a/b.pdf"}
+    assert _report_dict(DataclassReport(2, "a/b.pdf")) == expected
+    assert json.loads(json.dumps(_report_dict(PydanticReport(documents_added=2, path=Path("a/b.pdf"))))) == expected
+
+
+def test_command_modules_never_import_the_package_that_registers_them() -> None:
+    """cli/__init__.py imports every command module; a command module importing it back is a cycle."""
+    import ast
+
+    import rag_oracle.cli
+
+    package = Path(rag_oracle.cli.__file__).parent
+    modules = {path.stem for path in package.glob("*.py")}
+
+    def targets(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Import):
+            return {a.name for a in node.names if a.name.startswith("rag_oracle.cli")}
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("rag_oracle.cli"):
+            return set()
+        if node.module != "rag_oracle.cli":
+            return {node.module}
+        # `from rag_oracle.cli import serve` is a submodule; `from rag_oracle.cli import main` is the package
+        return {f"rag_oracle.cli.{a.name}" if a.name in modules else "rag_oracle.cli" for a in node.names}
+
+    imports = {
+        f"rag_oracle.cli.{path.stem}": set().union(*map(targets, ast.walk(ast.parse(path.read_text("utf-8")))))
+        for path in package.glob("*.py")
+    }
+    assert "rag_oracle.cli.options" in imports["rag_oracle.cli.serve"]  # the scan sees imports at all
+    for module, found in imports.items():
+        if module in ("rag_oracle.cli.__init__", "rag_oracle.cli.__main__"):
+            continue
+        assert "rag_oracle.cli" not in found, f"{module} imports rag_oracle.cli, which imports it"
+        for target in found:
+            assert module not in imports.get(target, set()), f"{module} and {target} import each other"

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter
 
 from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import IndexNotFoundError
-from rag_oracle.generate import make_generator
-from rag_oracle.index import lexical
-from rag_oracle.index.store import Index
+from rag_oracle.generate.base import Generator
+from rag_oracle.index.store import Index, check_embedder
 from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest
-from rag_oracle.retrieve import Filters, make_retriever
+from rag_oracle.pipeline import Callbacks, Overrides, Pipeline
+from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings, load_settings
-from rag_oracle.types import Answer, Hit
+from rag_oracle.types import Answer, Filters, Hit
 
 SAMPLE_SUBDIRS = ("markdown", "pubmed", "pmc", "jsonl", "pdf")
 
@@ -35,58 +34,75 @@ def open_index(path: str | Path, settings: Settings | None = None, embedder: Emb
 
 
 class RagOracle:
-    """An opened index with its embedder, retriever and generator, ready to search and answer."""
+    """An opened index with its embedder and question pipeline, ready to search and answer.
+
+    `generator` replaces the one the settings name (a test's scripted LLM, a custom generator).
+    """
 
     def __init__(
-        self, index: str | Path | Index, settings: Settings | None = None, *, embedder: Embedder | None = None
+        self,
+        index: str | Path | Index,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
     ):
         self.settings = settings or load_settings()
         self.embedder = embedder or make_embedder(self.settings.embed)
-        self.index = index if isinstance(index, Index) else Index.open(index, self.embedder)
-        self.retriever = make_retriever(self.index, self.embedder, self.settings.retrieve)
-        self.generator = make_generator(self.embedder, self.settings, self.document_frequency)
+        if isinstance(index, Index):
+            check_embedder(index.manifest, self.embedder, index.path)
+            self.index = index
+        else:
+            self.index = Index.open(index, self.embedder)
+        self.pipeline = Pipeline(self.index, self.embedder, self.settings, generator=generator)
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.pipeline.retriever
+
+    @property
+    def generator(self) -> Generator:
+        return self.pipeline.generator
 
     def document_frequency(self, term: str) -> int:
-        """Chunks of the index containing a stemmed term (how specific a word is here)."""
-        return lexical.document_frequency(self.index.bm25, term)
+        """Chunks of the index containing an analysed term (how specific a word is here)."""
+        return self.index.document_frequency(term)
 
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
-        return self.retriever.search(query, self.settings.retrieve.k if k is None else k, filters)
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, overrides: Overrides | None = None
+    ) -> list[Hit]:
+        return self.pipeline.search(query, k, filters, overrides)
 
     def search_documents(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
         """The top `k` document ids: chunk hits aggregated by their best-ranked chunk."""
         depth = max(k * 5, self.settings.retrieve.k)
         while True:
-            hits = self.retriever.search(query, depth, filters)
+            hits = self.pipeline.search(query, depth, filters)
             docs = document_ranking(hits)
             if len(docs) >= k or len(hits) < depth:
                 return docs[:k]
             depth *= 2
 
-    def ask(
-        self, question: str, filters: Filters | None = None, on_token: Callable[[str], None] | None = None
+    def run(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        overrides: Overrides | None = None,
+        callbacks: Callbacks | None = None,
     ) -> Answer:
-        """Retrieve, then compose a cited answer (or an abstention). Timings are recorded per stage.
+        """The one question path (`Pipeline.run`): what the CLI, the server, chat and `eval run` call."""
+        return self.pipeline.run(question, filters, overrides, callbacks)
 
-        `on_token` receives the LLM's draft as it streams (LLM generator only); the returned
-        answer is the verified one.
-        """
-        start = perf_counter()
-        # A deeper pool than the generator reads: room for source diversity and for conflicting passages.
-        k = max(self.settings.retrieve.k, 3 * self.settings.answer.top_k)
-        hits = self.retriever.search(question, k, filters)
-        retrieved = perf_counter()
-        if on_token is not None and getattr(self.generator, "name", "") == "llm":
-            answer = self.generator.generate(question, hits, on_token=on_token)
-        else:
-            answer = self.generator.generate(question, hits)
-        done = perf_counter()
-        timings = {
-            "retrieve": round((retrieved - start) * 1000, 2),
-            "generate": round((done - retrieved) * 1000, 2),
-            "total": round((done - start) * 1000, 2),
-        }
-        return answer.model_copy(update={"timings_ms": timings})
+    def ask(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        on_token: Callable[[str], None] | None = None,
+        *,
+        overrides: Overrides | None = None,
+    ) -> Answer:
+        """`run` with only a token callback: the LLM's draft as it streams; the answer returned is the verified one."""
+        return self.pipeline.run(question, filters, overrides, Callbacks(on_token=on_token))
 
 
 def sample_index_path(settings: Settings) -> Path:

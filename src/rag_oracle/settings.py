@@ -4,10 +4,25 @@ The project file is `rag-oracle.toml` in the working directory (or the file pass
 `--config` / `RAG_ORACLE_CONFIG`). Environment variables are `RAG_ORACLE_<SECTION>__<FIELD>`,
 e.g. `RAG_ORACLE_CHUNK__MAX_TOKENS=180`. CLI flags are applied with `Settings.with_overrides`.
 
+Sections: `[embed]`, `[chunk]`, `[index]` (what an index is built with), `[retrieve]`,
+`[answer]`, `[llm]` (how a question is answered), and for the front ends:
+
+- `[server]` (`rag-oracle serve`): `host`, `port`, `rate_limit` (requests per second per client,
+  0 = off), `rate_burst`, `max_body_kib`, `log_level`, `model_name` (the model id the
+  OpenAI-compatible API reports) and `api_key_env`, the *name* of the environment variable that
+  holds the API key (default `RAG_ORACLE_API_KEY`);
+- `[chat]` (`rag-oracle chat` and the server's sessions): `db`, the sessions file (empty: the
+  default `$XDG_DATA_HOME/rag-oracle/sessions.sqlite`; `RAG_ORACLE_CHAT__DB` sets it like any
+  other variable), and `history_turns`, the earlier exchanges a follow-up is rewritten against.
+
+Secrets are never settings: `[llm]` and `[server]` name the environment variables that hold
+API keys, so a settings dump (in a manifest, a log or an evaluation run) cannot contain one.
+
 Example::
 
     settings = load_settings()
     settings = settings.with_overrides({"retrieve": {"mode": "bm25"}})
+    settings.server.port  # 8000
 """
 
 from __future__ import annotations
@@ -26,6 +41,7 @@ from rag_oracle.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 PROJECT_FILE = "rag-oracle.toml"
+DEFAULT_API_KEY_ENV = "RAG_ORACLE_API_KEY"
 
 
 class _Section(BaseModel):
@@ -132,6 +148,30 @@ class LlmSettings(_Section):
     max_tokens: int | None = Field(None, description="Overrides the prompt's max_tokens when set.")
 
 
+class ServerSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address `rag-oracle serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port.")
+    rate_limit: float = Field(5.0, ge=0, description="Requests per second per client on /v1 routes (0: no limit).")
+    rate_burst: int = Field(20, ge=1, description="Requests a client may make at once.")
+    max_body_kib: int = Field(64, ge=1, description="Largest request body, in KiB.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="uvicorn's.")
+    api_key_env: str = Field(
+        DEFAULT_API_KEY_ENV,
+        description="Name of the environment variable holding the API key that every /v1 route then requires "
+        "as a Bearer token (unset or empty: no auth). The key itself is never a setting.",
+    )
+    model_name: str = Field("rag-oracle", description="The model id the OpenAI-compatible API reports.")
+
+
+class ChatSettings(_Section):
+    db: str = Field(
+        "",
+        description="Sessions file (SQLite); empty means $XDG_DATA_HOME/rag-oracle/sessions.sqlite "
+        "(~/.local/share/rag-oracle/sessions.sqlite).",
+    )
+    history_turns: int = Field(3, ge=1, description="Earlier exchanges a follow-up question is rewritten against.")
+
+
 class Settings(BaseSettings):
     """The whole configuration. Every stage reads its own section."""
 
@@ -143,6 +183,8 @@ class Settings(BaseSettings):
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,9 @@
-"""The data that crosses stages. Nothing else is passed between ingest, index, retrieve and generate.
+"""The data that crosses stages. Nothing else is passed between ingest, index, retrieve, generate,
+the answer builder, chat, the server and the evaluation.
 
 All models are frozen pydantic v2 models, so they validate on construction, serialise to JSON
-without custom code, and cannot be mutated behind a stage's back.
+without custom code, cannot be mutated behind a stage's back, and survive a JSON round trip
+(`Model.model_validate_json(m.model_dump_json()) == m`, tested for every model here).
 
 Ids are stable: a document id is `pmid:…`, `pmcid:…`, `doi:…`, the id given in a JSONL record,
 or `sha256:<16 hex>` of the document's normalised text. A chunk id is `<doc_id>#<ordinal>`.
@@ -9,9 +11,11 @@ or `sha256:<16 hex>` of the document's normalised text. A chunk id is `<doc_id>#
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from rag_oracle.errors import QueryError
 
 
 class _Frozen(BaseModel):
@@ -180,6 +184,21 @@ class AnswerSection(_Frozen):
     sentences: list[AnswerSentence]
 
 
+class Provenance(_Frozen):
+    """What produced an answer, so it can be reproduced: every answer carries one."""
+
+    package_version: str = Field(description="rag-oracle version.")
+    settings_hash: str = Field(description="sha256 (16 hex) of every setting that shapes the answer.")
+    index_fingerprint: str = Field("", description="Hash of the settings the index was built with.")
+    index_checksum: str = Field("", description="sha256 of the index's chunk store (which passages it holds).")
+    embedder: str = Field("", description="Embedding model id.")
+    generator: str = Field("", description="Generator name@version.")
+    prompt_id: str | None = Field(None, description="Prompt id (LLM generator), e.g. 'answer'.")
+    prompt_version: int | None = Field(None, description="Prompt version (LLM generator).")
+    prompt_sha256: str | None = Field(None, description="sha256 of the prompt file (LLM generator).")
+    model: str | None = Field(None, description="LLM model name or GGUF file (LLM generator).")
+
+
 class Answer(_Frozen):
     """A cited answer, or an abstention that says the indexed literature does not answer."""
 
@@ -197,16 +216,256 @@ class Answer(_Frozen):
     conflicts: list[Conflict] = Field(default_factory=list, description="Disagreements between cited sources.")
     verification: list[SentenceCheck] = Field(default_factory=list, description="One entry per draft sentence.")
     decision: Literal["yes", "no", "maybe"] | None = Field(
-        None, description="For yes/no questions: the answer's verdict (see generate/decision.py)."
+        None, description="For yes/no questions: the answer's verdict (see answer/decision.py)."
     )
     disclaimer: str = ""
     generator: str = Field("", description="Which generator wrote the answer, with its version.")
+    provenance: Provenance | None = Field(None, description="What produced the answer (settings, index, prompt).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: object) -> object:
+        # `text` is computed from the sections; a dump carries it, and reading the dump back must work.
+        if isinstance(data, dict) and "text" in data:
+            data = {k: v for k, v in data.items() if k != "text"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def text(self) -> str:
         """The answer body as plain text with [n] markers (no references)."""
-        from rag_oracle.generate.render import answer_body
+        if self.abstained:
+            return self.abstention_reason
+        blocks = []
+        for section in self.sections:
+            if section.kind == "direct":
+                blocks.append(" ".join(f"{s.text} {_markers(s.citations)}" for s in section.sentences))
+                if self.conflicts:
+                    blocks.append(conflicts_block(self.conflicts))
+            else:
+                lines = "\n".join(f"- {s.text} {_markers(s.citations)}" for s in section.sentences)
+                blocks.append(f"{section.title}\n{lines}")
+        return "\n\n".join(blocks)
 
-        return answer_body(self)
+
+def _markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def conflicts_block(conflicts: list[Conflict]) -> str:
+    """The "Conflicting evidence" block of an answer body."""
+    lines = ["Conflicting evidence"]
+    for c in conflicts:
+        sides = "; ".join(f"{v} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
+        lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
+    return "\n".join(lines)
+
+
+# --- what a generator returns: a draft, finished by the answer builder ------------------------------
+
+
+class DraftSentence(_Frozen):
+    """A sentence of a draft with the passages it cites, numbered as the generator saw them (1-based)."""
+
+    text: str = Field(description="The sentence without its markers.")
+    citations: list[int] = Field(default_factory=list, description="Passage numbers as shown, 1-based.")
+    spans: list[CitedSpan] = Field(
+        default_factory=list, description="Where in the cited passages it was quoted from, when known."
+    )
+
+
+class DraftSection(_Frozen):
+    kind: SectionKind
+    title: str
+    sentences: list[DraftSentence]
+
+
+class Draft(_Frozen):
+    """What a generator writes: sections of cited sentences. Nothing in it has been checked yet;
+    the answer builder verifies every sentence before anyone reads it."""
+
+    sections: list[DraftSection] = Field(default_factory=list)
+    related_questions: list[str] = Field(default_factory=list, description="The generator's own follow-ups.")
+    raw_text: str = Field("", description="The model's output as written (LLM generators); empty otherwise.")
+    generator: str = Field(description="name@version of the generator that wrote it.")
+    declined: str = Field(
+        "", description="Non-empty when the generator found nothing to say from the passages: why."
+    )
+
+
+# --- retrieval filters ------------------------------------------------------------------------------
+
+
+class Filters(_Frozen):
+    """Metadata filters: year range, publication type, source. Applied inside the search, not after
+    it, so a filtered search still returns k results when k exist."""
+
+    year_min: int | None = Field(None, description="Keep documents published in or after this year.")
+    year_max: int | None = Field(None, description="Keep documents published in or before this year.")
+    publication_types: list[str] = Field(
+        default_factory=list, description="Keep documents with any of these types (case-insensitive)."
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Keep documents whose format (pdf, pubmed, jats, markdown, text, jsonl), source label "
+        "or file path contains any of these (case-insensitive).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Filters:
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise QueryError(f"year range is empty: year_min {self.year_min} > year_max {self.year_max}")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return bool(self.year_min or self.year_max or self.publication_types or self.sources)
+
+    def accepts(self, doc: Document) -> bool:
+        meta = doc.metadata
+        if self.year_min is not None and (meta.year is None or meta.year < self.year_min):
+            return False
+        if self.year_max is not None and (meta.year is None or meta.year > self.year_max):
+            return False
+        if self.publication_types:
+            wanted = {t.lower() for t in self.publication_types}
+            if not wanted & {t.lower() for t in meta.publication_types}:
+                return False
+        if self.sources:
+            haystack = " ".join((meta.format, meta.source, meta.source_path)).lower()
+            if not any(s.lower() in haystack for s in self.sources):
+                return False
+        return True
+
+
+# --- conversations ----------------------------------------------------------------------------------
+
+
+class Exchange(_Frozen):
+    """One earlier turn of a conversation, as a follow-up rewriter sees it.
+
+    `standalone` is the question retrieval actually ran for that turn (None when unknown, e.g.
+    for a conversation replayed by an OpenAI-compatible client); `answer` is the answer body.
+    """
+
+    question: str
+    standalone: str | None = None
+    answer: str = ""
+
+    @property
+    def resolved(self) -> str:
+        """The standalone question when known, else the question as asked."""
+        return self.standalone or self.question
+
+
+class Turn(_Frozen):
+    """One answered question: the message as typed, the question retrieval ran for, the answer."""
+
+    session_id: str | None = Field(None, description="The session the turn was stored in; None for one-off asks.")
+    seq: int | None = Field(None, description="The stored answer's position in its session.")
+    question: str = Field(description="The message as typed.")
+    standalone_question: str = Field(description="The question retrieval ran for (a follow-up rewritten).")
+    answer: Answer
+
+
+class ChatMessage(_Frozen):
+    """One message of a session: the user's question or the assistant's answer."""
+
+    seq: int = Field(description="Position in the session, from 1.")
+    role: Literal["user", "assistant"]
+    content: str = Field(description="The question as typed, or the answer body with [n] markers.")
+    standalone_question: str | None = Field(
+        None, description="User messages: the question retrieval ran for (the follow-up rewritten)."
+    )
+    answer: Answer | None = Field(None, description="Assistant messages: the full cited answer.")
+    created_at: str = Field(description="ISO 8601 UTC timestamp.")
+
+
+class SessionInfo(_Frozen):
+    """A session without its messages (what a list of sessions shows)."""
+
+    id: str
+    created_at: str = Field(description="ISO 8601 UTC timestamp.")
+    updated_at: str = Field(description="Time of the last message, or of creation.")
+    title: str = Field("", description="The first question unless given.")
+    index_path: str = Field("", description="The index the session was started against.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Settings overrides applied to every turn, e.g. the audience."
+    )
+    message_count: int = 0
+
+
+class Session(SessionInfo):
+    """A session with every message, in order."""
+
+    messages: list[ChatMessage] = Field(default_factory=list)
+
+
+# --- ingestion reports ------------------------------------------------------------------------------
+
+IngestStatus = Literal["ingested", "skipped", "failed"]
+
+
+class FileReport(_Frozen):
+    """What ingest did with one input file."""
+
+    path: str = Field(description="The file, as found under the paths given to ingest.")
+    status: IngestStatus = Field(
+        description="ingested: documents were added or replaced; skipped: nothing to add (unchanged file, "
+        "duplicates, unsupported format); failed: missing, unreadable, empty, corrupt or encrypted."
+    )
+    reason: str = Field("", description="Why it was skipped or failed, e.g. 'corrupt: not a readable PDF'.")
+    documents: int = Field(0, description="Documents written from this file, new or replacing an earlier version.")
+    chunks: int = Field(0, description="Chunks cut from those documents.")
+    duplicates: int = Field(0, description="Documents whose exact text was already indexed (stored once).")
+    warnings: list[str] = Field(
+        default_factory=list, description="Things a user should know, e.g. a document replaced by a new version."
+    )
+    sha256: str = Field("", description="sha256 of the file's bytes; a file already ingested is skipped next time.")
+
+
+class IngestReport(_Frozen):
+    """What one ingest run did to an index: per file, in total, and how long each phase took."""
+
+    index_path: str = Field(description="The index directory written to.")
+    files: list[FileReport] = Field(default_factory=list, description="One entry per input file, in reading order.")
+    documents_added: int = Field(0, description="Documents new to the index.")
+    documents_replaced: int = Field(
+        0, description="Documents already indexed under the same id with other text, replaced by the new version."
+    )
+    documents_removed: int = Field(
+        0, description="Documents whose new text equals another stored document's; now stored once, as an alias."
+    )
+    chunks_added: int = Field(0, description="Chunks written (of new and of replacing documents).")
+    chunks_removed: int = Field(0, description="Chunks of replaced or removed documents dropped from the index.")
+    tokens_added: int = Field(0, description="Embedder tokens in the chunks written.")
+    duplicates: int = Field(0, description="Documents not added because their exact text was already indexed.")
+    total_documents: int = Field(0, description="Documents in the index after the run.")
+    total_chunks: int = Field(0, description="Chunks in the index after the run.")
+    seconds: dict[str, float] = Field(
+        default_factory=dict, description="Wall time per phase: read_chunk, embed, write (phases that ran)."
+    )
+    embed_cache: dict[str, int] = Field(
+        default_factory=dict, description="Embedding cache hits and misses, when the embedder has a cache."
+    )
+
+    def count(self, status: IngestStatus) -> int:
+        """How many files ended with this status."""
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no file failed; 1 when at least one file failed (the rest was still ingested)."""
+        return 1 if self.count("failed") else 0
+
+    def summary(self) -> str:
+        """One line for a terminal: files by status, what was added, what the index holds now."""
+        changed = f", {self.documents_replaced} replaced" if self.documents_replaced else ""
+        changed += f", {self.documents_removed} removed" if self.documents_removed else ""
+        return (
+            f"files: {self.count('ingested')} ingested, {self.count('skipped')} skipped, "
+            f"{self.count('failed')} failed | added {self.documents_added} documents, {self.chunks_added} chunks "
+            f"({self.duplicates} duplicate documents not added{changed}) | index {self.index_path}: "
+            f"{self.total_documents} documents, {self.total_chunks} chunks"
+        )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from rag_oracle.cli_serve import chat
+from rag_oracle.cli.serve import chat
 from tests.chat.chat_corpus import QUESTION
 
 

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag_oracle.chat import Exchange, LlmRewriter, SubjectCarryRewriter, make_rewriter
 from rag_oracle.settings import Settings
+from rag_oracle.testing import ScriptedChatModel
+from rag_oracle.text.analyzer import UniformStatistics
 
 # Chunks containing each stemmed word: clonazepam is the most specific word of the first question.
 FREQUENCIES = {"clonazepam": 3, "depress": 9, "elder": 4, "sertralin": 2, "warfarin": 2, "bridg": 1, "side": 5}
-FIRST = Exchange("What is the dose of clonazepam for depression?", "What is the dose of clonazepam for depression?")
+
+
+class Frequencies:
+    """Term statistics from the table above (what an index would say)."""
+
+    def document_frequency(self, term: str) -> int:
+        return FREQUENCIES.get(term, 0)
+
+FIRST = Exchange(
+    question="What is the dose of clonazepam for depression?",
+    standalone="What is the dose of clonazepam for depression?",
+)
 
 
 @pytest.fixture
 def rewriter() -> SubjectCarryRewriter:
-    return SubjectCarryRewriter(lambda term: FREQUENCIES.get(term, 0))
+    return SubjectCarryRewriter(Frequencies())
 
 
 @pytest.mark.parametrize(
@@ -55,12 +67,12 @@ def test_self_contained_follow_ups_are_unchanged(rewriter: SubjectCarryRewriter,
 def test_first_message_and_unknown_subject_are_unchanged(rewriter: SubjectCarryRewriter) -> None:
     assert rewriter.rewrite([], "and in the elderly?") == "and in the elderly?"
     # no word of the earlier question occurs in the index: there is nothing to carry over
-    assert rewriter.rewrite([Exchange("Tell me about zzz?")], "and in the elderly?") == "and in the elderly?"
+    assert rewriter.rewrite([Exchange(question="Tell me about zzz?")], "and in the elderly?") == "and in the elderly?"
 
 
 def test_chains_resolve_from_raw_questions(rewriter: SubjectCarryRewriter) -> None:
     # An OpenAI-style history has no standalone questions: earlier turns are resolved first.
-    history = [Exchange(FIRST.question), Exchange("and in the elderly?")]
+    history = [Exchange(question=FIRST.question), Exchange(question="and in the elderly?")]
     assert rewriter.rewrite(history, "Is it safe?") == "Is clonazepam safe?"
     assert rewriter.rewrite(history, "and with alcohol?") == (
         "What is the dose of clonazepam for depression in the elderly with alcohol?"
@@ -68,18 +80,21 @@ def test_chains_resolve_from_raw_questions(rewriter: SubjectCarryRewriter) -> No
 
 
 def test_llm_rewriter_uses_the_model_and_falls_back(settings: Settings, rewriter: SubjectCarryRewriter) -> None:
-    model = FakeListChatModel(responses=['"What is the dose of clonazepam in older adults?"\n', "  \n"])
+    model = ScriptedChatModel(['"What is the dose of clonazepam in older adults?"\n', "  \n"])
     llm = LlmRewriter(settings.llm, fallback=rewriter, chat_model=model)
     assert llm.prompt.ref == "rewrite@1"
     assert llm.rewrite([FIRST], "and in older adults?") == "What is the dose of clonazepam in older adults?"
+    sent = model.history[0][-1].content  # the conversation and the follow-up reach the model
+    assert f"User: {FIRST.question}" in sent and "and in older adults?" in sent
     # an empty reply falls back to the rules
     assert llm.rewrite([FIRST], "and in the elderly?") == (
         "What is the dose of clonazepam for depression in the elderly?"
     )
     assert llm.rewrite([], "a first question?") == "a first question?"  # no model call without history
+    assert len(model.history) == 2
 
 
 def test_make_rewriter_follows_the_generator(settings: Settings) -> None:
-    assert make_rewriter(settings, lambda t: 1).name == "subject-carry"
+    assert make_rewriter(settings, UniformStatistics()).name == "subject-carry"
     llm_settings = settings.with_overrides({"answer": {"generator": "llm"}})
-    assert make_rewriter(llm_settings, lambda t: 1).name == "llm"
+    assert make_rewriter(llm_settings, UniformStatistics()).name == "llm"

@@ -68,10 +68,12 @@ def test_session_stores_both_messages_and_exports(service: ChatService) -> None:
 
 
 def test_overrides_are_limited_to_what_a_reader_may_choose(service: ChatService) -> None:
-    patient = service.oracle_for({"answer": {"audience": "patient"}})
-    assert patient.settings.answer.audience == "patient"
-    assert patient.index is service.oracle.index  # shares the opened index, not a reload
-    assert service.oracle_for({"answer": {"audience": "patient"}}) is patient
+    pipeline = service.oracle.pipeline
+    settings, retriever, generator = pipeline.components({"answer": {"audience": "patient"}})
+    assert settings.answer.audience == "patient"
+    assert retriever is pipeline.retriever  # retrieval settings unchanged: the same retriever
+    assert pipeline.components({"answer": {"audience": "patient"}})[2] is generator  # built once
+    assert service.oracle.settings.answer.audience == "clinician"  # the shared settings are untouched
     with pytest.raises(QueryError, match="cannot be changed per request"):
         service.start_session(overrides={"llm": {"base_url": "http://elsewhere"}})
     with pytest.raises(QueryError, match="audience"):
@@ -93,30 +95,29 @@ def test_retrieval_callback_sees_the_hits_before_the_answer(service: ChatService
     turn = service.ask(QUESTION, on_retrieved=seen.append)
     assert len(seen) == 1
     retrieved = [h.chunk.id for h in seen[0]]
-    # the generator reads the best of the retrieved pool, in rank order
-    assert [h.chunk.id for h in turn.answer.hits] == retrieved[: len(turn.answer.hits)]
-    assert type(service.oracle.retriever).__name__ == "HybridRetriever"  # the shared oracle is not rewired
+    # the generator reads passages of the retrieved pool, in rank order
+    shown = [h.chunk.id for h in turn.answer.hits]
+    assert shown and set(shown) <= set(retrieved)
+    assert sorted(shown, key=retrieved.index) == shown or turn.answer.conflicts
 
 
-def test_fair_lock_serves_waiters_in_arrival_order() -> None:
-    import threading
-    import time
+def test_concurrent_questions_get_the_answers_they_get_alone(service: ChatService) -> None:
+    """No lock around the pipeline: twelve threads at once, each with its own settings, get exactly
+    the answers they get one at a time (no request sees another's settings or callbacks)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    from rag_oracle.chat.service import FairLock
+    questions = [QUESTION, "What is the dose of clonazepam in the elderly?", "How should clonazepam be stopped?"]
+    jobs = [(q, a) for q in questions for a in ("clinician", "patient", "researcher", "clinician")]
 
-    lock, order = FairLock(), []
+    def one(job):
+        question, audience = job
+        seen = []
+        turn = service.ask(question, overrides={"answer": {"audience": audience}}, on_retrieved=seen.append)
+        return turn.answer.text, turn.answer.provenance.settings_hash, len(seen)
 
-    def worker(i: int) -> None:
-        with lock:
-            order.append(i)
-
-    with lock:  # held while five threads line up
-        threads = []
-        for i in range(5):
-            threads.append(threading.Thread(target=worker, args=(i,)))
-            threads[-1].start()
-            while lock._next_ticket < i + 2:  # the thread has taken its ticket
-                time.sleep(0.001)
-    for thread in threads:
-        thread.join(5)
-    assert order == [0, 1, 2, 3, 4]
+    alone = [one(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(one, jobs))
+    assert together == alone
+    assert all(calls == 1 for _, _, calls in together)
+    assert len({h for _, h, _ in alone}) == 3  # the audience is part of the settings hash

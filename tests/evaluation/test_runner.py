@@ -130,14 +130,14 @@ def test_a_failing_question_is_recorded_and_the_run_goes_on(
 ) -> None:
     from rag_oracle.generate.extractive import ExtractiveGenerator
 
-    real = ExtractiveGenerator.generate
+    real = ExtractiveGenerator.draft
 
-    def flaky(self, question, hits):
+    def flaky(self, question, passages, on_token=None):
         if "sertraline" in question:
             raise RuntimeError("generator exploded")
-        return real(self, question, hits)
+        return real(self, question, passages, on_token)
 
-    monkeypatch.setattr(ExtractiveGenerator, "generate", flaky)
+    monkeypatch.setattr(ExtractiveGenerator, "draft", flaky)
     result = run_evaluation(questions_file, built_index, tmp_path / "run", settings)
     failed = [p for p in result.predictions if "error" in p]
     assert [p["id"] for p in failed] == ["sertraline"] and "generator exploded" in failed[0]["error"]

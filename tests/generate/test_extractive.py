@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag_oracle import RagOracle
-from rag_oracle.generate.render import render_markdown
+from rag_oracle.answer.render import render_markdown
 from rag_oracle.index.store import Index
 
 QUESTIONS = [

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag_oracle import RagOracle
-from rag_oracle.generate.llm import LlmError, LlmGenerator, parse_draft
+from rag_oracle.errors import LlmError
+from rag_oracle.generate.llm import LlmGenerator, parse_draft
+from rag_oracle.testing import ScriptedChatModel
 
 DRAFT = """## Answer
 Stop warfarin 5 days before surgery [1]. Warfarin is safe to continue through any surgery [1].
@@ -21,38 +22,36 @@ Stop warfarin 5 days before surgery [1]. Warfarin is safe to continue through an
 - How is the INR checked before surgery?
 - Which patients need bridging?
 """
+CANNOT = "The passages do not answer this question."
+QUESTION = "How many days before surgery should warfarin be stopped?"
 
 
-@pytest.fixture
-def oracle(built_index: Path, settings) -> RagOracle:
-    return RagOracle(built_index, settings.with_overrides({"answer": {"generator": "llm", "top_k": 4}}))
-
-
-def scripted(oracle: RagOracle, *replies: str) -> LlmGenerator:
-    gen = oracle.generator
-    gen._chat_model = FakeListChatModel(responses=list(replies))
-    return gen
+def scripted(built_index: Path, settings, *replies: str | Exception, **answer) -> tuple[RagOracle, ScriptedChatModel]:
+    """An oracle whose LLM generator talks to a scripted model, and the model."""
+    s = settings.with_overrides({"answer": {"generator": "llm", "top_k": 4, **answer}})
+    model = ScriptedChatModel(replies)
+    return RagOracle(built_index, s, generator=LlmGenerator(s.answer, s.llm, chat_model=model)), model
 
 
 def test_parse_draft_sections_markers_and_related() -> None:
-    sections, related = parse_draft(DRAFT)
+    draft = parse_draft(DRAFT)
+    sections = draft.sections
     assert [s.kind for s in sections] == ["direct", "dosing", "key_points"]
-    assert sections[0].sentences[0].text == "Stop warfarin 5 days before surgery." and sections[0].sentences[
-        0
-    ].citations == [1]
+    assert sections[0].sentences[0].text == "Stop warfarin 5 days before surgery."
+    assert sections[0].sentences[0].citations == [1]
     assert sections[2].sentences[0].citations == [9]
-    assert related == ["How is the INR checked before surgery?", "Which patients need bridging?"]
-    sections, _ = parse_draft("Plain text with no headings [2]. Another claim.")
+    assert draft.related_questions == ["How is the INR checked before surgery?", "Which patients need bridging?"]
+    assert draft.raw_text == DRAFT
+    sections = parse_draft("Plain text with no headings [2]. Another claim.").sections
     assert sections[0].kind == "direct" and [s.citations for s in sections[0].sentences] == [[2], []]
 
 
-def test_verification_catches_what_the_model_made_up(oracle: RagOracle) -> None:
-    # The passages the model sees are fixed by retrieval; write a draft against them.
-    hits = oracle.search("warfarin surgery sertraline dose", k=10)
-    gen = oracle.generator
-    from rag_oracle.generate.compose import diversify
-
-    shown = [h for h in diversify(hits, 4, 3)]
+def test_verification_catches_what_the_model_made_up(built_index: Path, settings) -> None:
+    question = "warfarin surgery sertraline dose"
+    # The passages the model sees are fixed by retrieval: an answer the model declines to write
+    # still lists them, numbered as the model saw them. Write a draft against them.
+    probe, _ = scripted(built_index, settings, CANNOT, min_passage_similarity=-1.0)
+    shown = probe.ask(question).hits
     warfarin = next(i for i, h in enumerate(shown, 1) if "Stop warfarin 5 days" in h.chunk.text)
     sertraline = next(i for i, h in enumerate(shown, 1) if "50 mg daily" in h.chunk.text)
     draft = (
@@ -60,9 +59,8 @@ def test_verification_catches_what_the_model_made_up(oracle: RagOracle) -> None:
         f"## Dosing and administration\n- Sertraline is started at 200 mg daily for depression [{sertraline}].\n"
         f"- Sertraline is started at 50 mg daily for depression [{sertraline}, 9].\n"
     )
-    gen._chat_model = FakeListChatModel(responses=[draft])
-    gen.settings = gen.settings.model_copy(update={"min_passage_similarity": -1.0})
-    answer = gen.generate("warfarin surgery sertraline dose", hits)
+    oracle, model = scripted(built_index, settings, draft, min_passage_similarity=-1.0)
+    answer = oracle.ask(question)
     statuses = {c.text: c for c in answer.verification}
     assert statuses["Stop warfarin 5 days before surgery."].status == "supported"
     assert statuses["Aspirin cures migraine in runners."].status == "removed"  # unsupported sentence
@@ -76,20 +74,30 @@ def test_verification_catches_what_the_model_made_up(oracle: RagOracle) -> None:
     assert "[9]" not in answer.text and "200 mg" not in answer.text
     assert 3 <= len(answer.related_questions) <= 5
     assert answer.generator == "llm:answer@1"
+    # the model was shown the passages numbered as the draft cites them
+    [messages] = model.history
+    assert f"[{warfarin}] " in messages[-1].content and shown[warfarin - 1].chunk.text in messages[-1].content
 
 
-def test_streaming_delivers_the_draft(oracle: RagOracle) -> None:
-    scripted(oracle, DRAFT)
+def test_streaming_delivers_the_draft(built_index: Path, settings) -> None:
+    oracle, _ = scripted(built_index, settings, DRAFT)
     pieces: list[str] = []
-    answer = oracle.ask("How many days before surgery should warfarin be stopped?", on_token=pieces.append)
-    assert "".join(pieces) == DRAFT
+    answer = oracle.ask(QUESTION, on_token=pieces.append)
+    assert len(pieces) > 1 and "".join(pieces) == DRAFT
     assert answer.verification
 
 
-def test_model_saying_it_cannot_answer_abstains(oracle: RagOracle) -> None:
-    scripted(oracle, "The passages do not answer this question.")
-    answer = oracle.ask("How many days before surgery should warfarin be stopped?")
+def test_model_saying_it_cannot_answer_abstains(built_index: Path, settings) -> None:
+    oracle, model = scripted(built_index, settings, CANNOT)
+    answer = oracle.ask(QUESTION)
     assert answer.abstained and answer.references == []
+    assert model.remaining == 0  # the model was asked: the passages were relevant
+
+
+def test_model_failure_is_a_clear_error(built_index: Path, settings) -> None:
+    oracle, _ = scripted(built_index, settings, ConnectionError("connection refused"))
+    with pytest.raises(LlmError, match="cannot reach the LLM endpoint"):
+        oracle.ask(QUESTION)
 
 
 def test_unreachable_endpoint_is_a_clear_error(built_index: Path, settings) -> None:
@@ -100,13 +108,13 @@ def test_unreachable_endpoint_is_a_clear_error(built_index: Path, settings) -> N
         }
     )
     with pytest.raises(LlmError, match=r"cannot reach the LLM endpoint http://127\.0\.0\.1:9/v1"):
-        RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")
+        RagOracle(built_index, s).ask(QUESTION)
 
 
 def test_missing_model_name_is_a_clear_error(built_index: Path, settings) -> None:
     s = settings.with_overrides({"answer": {"generator": "llm"}, "llm": {"model": ""}})
     with pytest.raises(LlmError, match=r"llm\.model is empty"):
-        RagOracle(built_index, s).ask("How many days before surgery should warfarin be stopped?")
+        RagOracle(built_index, s).ask(QUESTION)
 
 
 def test_openai_compatible_request_carries_plain_max_tokens() -> None:

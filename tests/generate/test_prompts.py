@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag_oracle.generate.prompts import PromptError, check_lock, list_prompts, load_prompt, write_lock
+import rag_oracle.prompts
+from rag_oracle.errors import PromptError
+from rag_oracle.generate.prompts import check_lock, list_prompts, load_prompt, prompts_dir, write_lock
 
-REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+# The released prompts are package data; the repository's prompts/ is a symlink to them.
+REPO_PROMPTS = Path(rag_oracle.prompts.__file__).parent
 
 
 def test_released_prompts_never_change() -> None:
@@ -19,6 +22,38 @@ def test_released_prompts_never_change() -> None:
     assert {p.ref for p in list_prompts(REPO_PROMPTS)} == set(lock), (
         "every prompt version must be released (rag-oracle prompts lock)"
     )
+
+
+def test_prompts_are_found_in_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("RAG_ORACLE_PROMPTS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # found wherever the program runs, not from the working directory
+    assert prompts_dir() == REPO_PROMPTS
+    assert Path(load_prompt("answer@2").path) == REPO_PROMPTS / "answer" / "v2.yaml"
+    # the documented path for people tuning prompts still leads there in a checkout
+    checkout_link = Path(__file__).resolve().parents[2] / "prompts"
+    assert checkout_link.is_symlink() and checkout_link.resolve() == REPO_PROMPTS.resolve()
+
+
+def test_environment_names_another_prompts_folder(monkeypatch: pytest.MonkeyPatch, prompts_copy: Path) -> None:
+    (prompts_copy / "answer" / "v2.yaml").unlink()
+    monkeypatch.setenv("RAG_ORACLE_PROMPTS_DIR", str(prompts_copy))
+    assert prompts_dir() == prompts_copy
+    assert load_prompt("answer").ref == "answer@1"  # the copy's latest, not the package's
+
+
+def test_prompts_lock_command_writes_the_folder_in_use(monkeypatch: pytest.MonkeyPatch, prompts_copy: Path) -> None:
+    from click.testing import CliRunner
+
+    from rag_oracle.cli import main
+
+    text = (prompts_copy / "rewrite" / "v1.yaml").read_text().replace("version: 1", "version: 2")
+    (prompts_copy / "rewrite" / "v2.yaml").write_text(text)
+    monkeypatch.setenv("RAG_ORACLE_PROMPTS_DIR", str(prompts_copy))
+    result = CliRunner().invoke(main, ["prompts", "lock"])
+    assert result.exit_code == 0, result.output
+    assert "released: rewrite@2" in result.output
+    assert "rewrite@2" in json.loads((prompts_copy / "lock.json").read_text())
+    assert "rewrite@2" not in json.loads((REPO_PROMPTS / "lock.json").read_text())
 
 
 def test_load_latest_and_specific_versions() -> None:

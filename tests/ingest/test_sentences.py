@@ -1,4 +1,4 @@
-from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.text.sentences import sentence_spans
 
 
 def split(text: str) -> list[str]:

@@ -10,9 +10,10 @@ import json  # noqa: E402
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 
 from rag_oracle import RagOracle  # noqa: E402
+from rag_oracle.generate.llm import LlmGenerator  # noqa: E402
+from rag_oracle.testing import ScriptedChatModel  # noqa: E402
 from tests.chat.chat_corpus import QUESTION  # noqa: E402
 
 
@@ -72,25 +73,14 @@ def test_bad_input_is_refused_before_the_stream_starts(client: TestClient) -> No
 DRAFT = "## Answer\nThe usual dose of clonazepam as an adjunct in depression is 0.5 to 1 mg at bedtime [1].\n"
 
 
-class _BrokenModel(FakeListChatModel):
-    """A chat model whose endpoint refuses every connection."""
-
-    def _call(self, *args, **kwargs):
-        raise ConnectionError("refused")
-
-    def _stream(self, *args, **kwargs):
-        raise ConnectionError("refused")
-
-
-def _llm_oracle(chat_index, model) -> RagOracle:
+def _llm_oracle(chat_index, model: ScriptedChatModel) -> RagOracle:
     settings, path = chat_index
-    oracle = RagOracle(path, settings.with_overrides({"answer": {"generator": "llm"}}))
-    oracle.generator._chat_model = model
-    return oracle
+    settings = settings.with_overrides({"answer": {"generator": "llm"}})
+    return RagOracle(path, settings, generator=LlmGenerator(settings.answer, settings.llm, chat_model=model))
 
 
 def test_llm_draft_tokens_stream_before_the_verified_answer(make_app, chat_index) -> None:
-    app = make_app(oracle=_llm_oracle(chat_index, FakeListChatModel(responses=[DRAFT])))
+    app = make_app(oracle=_llm_oracle(chat_index, ScriptedChatModel([DRAFT])))
     with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
     events = _events(r)
@@ -103,7 +93,9 @@ def test_llm_draft_tokens_stream_before_the_verified_answer(make_app, chat_index
 
 
 def test_failure_after_the_stream_started_is_an_error_event(make_app, chat_index) -> None:
-    app = make_app(oracle=_llm_oracle(chat_index, _BrokenModel(responses=["x"])))
+    # the endpoint refuses every connection: the streamed request, then the plain one
+    refused = ScriptedChatModel([ConnectionError("refused"), ConnectionError("refused")])
+    app = make_app(oracle=_llm_oracle(chat_index, refused))
     with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
     events = _events(r)
@@ -113,3 +105,4 @@ def test_failure_after_the_stream_started_is_an_error_event(make_app, chat_index
     with TestClient(app) as client:
         response = client.post("/v1/ask", json={"question": QUESTION})
     assert response.status_code == 502 and response.json()["error"]["code"] == "llm_unavailable"
+    assert refused.remaining == 0

@@ -5,12 +5,39 @@ from __future__ import annotations
 
 import pytest
 
+from rag_oracle.answer.builder import AnswerBuilder
 from rag_oracle.settings import AnswerSettings
-from rag_oracle.types import Chunk, DocumentInfo, Hit
-from rag_oracle.verify.citations import DraftSection, DraftSentence, verify
+from rag_oracle.text.markers import markers_in, parse_marker, strip_markers
+from rag_oracle.text.quantities import quantities, unsupported_quantities
+from rag_oracle.types import Chunk, DocumentInfo, DraftSentence, Hit
+from rag_oracle.types import DraftSection as _Section
+from rag_oracle.verify.citations import verify
 from rag_oracle.verify.conflicts import find_conflicts
-from rag_oracle.verify.markers import markers_in, parse_marker, strip_markers
-from rag_oracle.verify.quantities import quantities, unsupported_quantities
+
+
+class Stats:
+    """Term statistics from a function (the index's document frequencies, made up)."""
+
+    def __init__(self, df):
+        self.df = df
+
+    def document_frequency(self, term: str) -> int:
+        return self.df(term)
+
+
+def DraftSection(kind, title, sentences):  # noqa: N802  (reads like the old positional constructor)
+    return _Section(kind=kind, title=title, sentences=sentences)
+
+
+def S(text: str, citations: list[int]) -> DraftSentence:  # noqa: N802
+    return DraftSentence(text=text, citations=citations)
+
+
+def answer_from(generator, question, passages, settings, statistics=None):
+    """What the pipeline does after retrieval: select, draft, finish (passages stand in for the hits)."""
+    builder = AnswerBuilder(settings, embedder=generator.embedder, statistics=statistics)
+    selection = builder.select(question, passages)
+    return builder.finish(question, generator.draft(question, selection.passages), selection)
 
 
 def hit(doc: str, text: str, rank: int = 1, title: str = "") -> Hit:
@@ -51,7 +78,7 @@ def test_quantities_normalise() -> None:
 
 
 def test_fabricated_marker_is_removed_and_recorded() -> None:
-    draft = [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [1, 7])])]
+    draft = [DraftSection("direct", "Answer", [S("Stop warfarin 5 days before surgery.", [1, 7])])]
     result = verify(draft, PASSAGES)
     [check] = result.checks
     assert check.invalid_markers == [7] and check.status == "supported"
@@ -60,8 +87,8 @@ def test_fabricated_marker_is_removed_and_recorded() -> None:
 
 
 def test_unsupported_sentence_is_removed_or_flagged() -> None:
-    made_up = DraftSentence("Aspirin prevents migraines in marathon runners.", [1])
-    draft = [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [1]), made_up])]
+    made_up = S("Aspirin prevents migraines in marathon runners.", [1])
+    draft = [DraftSection("direct", "Answer", [S("Stop warfarin 5 days before surgery.", [1]), made_up])]
     removed = verify(draft, PASSAGES, policy="remove")
     assert [s.text for s in removed.sections[0].sentences] == ["Stop warfarin 5 days before surgery."]
     assert removed.checks[1].status == "removed" and "content words" in removed.checks[1].reasons[0]
@@ -75,7 +102,7 @@ def test_invented_dose_is_caught() -> None:
         DraftSection(
             "dosing",
             "Dosing",
-            [DraftSentence("In the trial, adjunctive clonazepam 2 to 4 mg/day at bedtime eased insomnia.", [2])],
+            [S("In the trial, adjunctive clonazepam 2 to 4 mg/day at bedtime eased insomnia.", [2])],
         )
     ]
     result = verify(draft, PASSAGES)
@@ -86,13 +113,13 @@ def test_invented_dose_is_caught() -> None:
 
 def test_uncited_sentence_is_unsupported() -> None:
     result = verify(
-        [DraftSection("direct", "Answer", [DraftSentence("Stop warfarin 5 days before surgery.", [])])], PASSAGES
+        [DraftSection("direct", "Answer", [S("Stop warfarin 5 days before surgery.", [])])], PASSAGES
     )
     assert result.checks[0].status == "removed" and "no valid citation" in result.checks[0].reasons
 
 
 def test_negation_flip_is_caught() -> None:
-    draft = [DraftSection("direct", "Answer", [DraftSentence("Do not stop warfarin before surgery.", [1])])]
+    draft = [DraftSection("direct", "Answer", [S("Do not stop warfarin before surgery.", [1])])]
     assert verify(draft, PASSAGES).checks[0].status == "removed"
 
 
@@ -101,14 +128,14 @@ def test_citations_renumbered_in_order_of_first_appearance() -> None:
         DraftSection(
             "direct",
             "Answer",
-            [DraftSentence("In the trial, adjunctive clonazepam eased insomnia in depression.", [2])],
+            [S("In the trial, adjunctive clonazepam eased insomnia in depression.", [2])],
         ),
         DraftSection(
             "key_points",
             "Key points",
             [
-                DraftSentence("Stop warfarin 5 days before surgery.", [1]),
-                DraftSentence("Clonazepam 0.5 to 1 mg/day at bedtime eased insomnia.", [2]),
+                S("Stop warfarin 5 days before surgery.", [1]),
+                S("Clonazepam 0.5 to 1 mg/day at bedtime eased insomnia.", [2]),
             ],
         ),
     ]
@@ -129,7 +156,7 @@ def test_conflicting_dose_ranges_are_reported() -> None:
         hit("other", "Sertraline is started at 50 mg daily."),
     ]
     df = {"clonazepam": 2, "depress": 5, "dosag": 3}.get
-    [conflict] = find_conflicts("What is the dosage of clonazepam for depression?", passages, lambda t: df(t, 0))
+    [conflict] = find_conflicts("What is the dosage of clonazepam for depression?", passages, Stats(lambda t: df(t, 0)))
     assert conflict.quantity == "clonazepam (mg/day)"
     assert sorted(v for _, v, _ in conflict.statements) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
     assert {h.chunk.doc_id for h, _, _ in conflict.statements} == {"review", "meta"}
@@ -141,13 +168,13 @@ def test_same_range_or_unrelated_statements_are_not_conflicts() -> None:
         hit("b", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis."),
         hit("c", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis today."),
     ]
-    assert find_conflicts("How long to treat sinusitis?", passages, lambda t: 3 if t == "sinusit" else 0) == []
+    assert find_conflicts("How long to treat sinusitis?", passages, Stats(lambda t: 3 if t == "sinusit" else 0)) == []
 
 
 def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
     from rag_oracle.embed.hashing import HashEmbedder
     from rag_oracle.generate.extractive import ExtractiveGenerator
-    from rag_oracle.generate.render import render_markdown
+    from rag_oracle.answer.render import render_markdown
 
     passages = [
         hit(
@@ -163,10 +190,10 @@ def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
             "Clonazepam augmentation trials",
         ),
     ]
-    gen = ExtractiveGenerator(
-        HashEmbedder(512), AnswerSettings(min_passage_similarity=0.0), lambda t: 2 if t == "clonazepam" else 5
-    )
-    answer = gen.generate("What is the dosage of clonazepam for depression?", passages)
+    settings = AnswerSettings(min_passage_similarity=0.0)
+    gen = ExtractiveGenerator(HashEmbedder(512), settings)
+    stats = Stats(lambda t: 2 if t == "clonazepam" else 5)
+    answer = answer_from(gen, "What is the dosage of clonazepam for depression?", passages, settings, stats)
     [conflict] = answer.conflicts
     assert sorted(conflict.values) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
     cited = {answer.references[n - 1].doc_id for n in conflict.references}
@@ -176,7 +203,7 @@ def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("question", ["What is the dosage of clonazepam for treating depression?"])
 def test_related_questions(question: str) -> None:
-    from rag_oracle.generate.related import related_questions
+    from rag_oracle.answer.related import related_questions
 
     passages = [
         hit(
@@ -186,7 +213,7 @@ def test_related_questions(question: str) -> None:
             "Clonazepam monograph",
         )
     ]
-    related = related_questions(question, passages, lambda t: {"clonazepam": 2, "depress": 9}.get(t, 0))
+    related = related_questions(question, passages, Stats(lambda t: {"clonazepam": 2, "depress": 9}.get(t, 0)))
     assert 3 <= len(related) <= 5
     assert all("clonazepam" in q for q in related)
     assert not any("usual dose" in q for q in related)  # already asked about dosing
@@ -208,6 +235,7 @@ def test_quoted_sentences_never_carry_the_sources_own_bracket_citations(tmp_path
             "Warfarin",
         )
     ]
-    gen = ExtractiveGenerator(HashEmbedder(512), AnswerSettings(min_passage_similarity=0.0))
-    answer = gen.generate("When is warfarin stopped before surgery?", passages)
+    settings = AnswerSettings(min_passage_similarity=0.0)
+    gen = ExtractiveGenerator(HashEmbedder(512), settings)
+    answer = answer_from(gen, "When is warfarin stopped before surgery?", passages, settings)
     assert "[12]" not in answer.text

@@ -11,27 +11,19 @@ Example::
     print(service.send(session.id, "and in the elderly?").standalone_question)
 """
 
-from rag_oracle.chat.base import Exchange, QuestionRewriter
+from rag_oracle.chat.base import QuestionRewriter
 from rag_oracle.chat.export import render_reply, session_json, session_markdown
 from rag_oracle.chat.rewrite import LlmRewriter, SubjectCarryRewriter, make_rewriter
 from rag_oracle.chat.service import (
     ALLOWED_OVERRIDES,
     MAX_QUESTION_CHARS,
     ChatService,
-    DocumentNotFoundError,
-    Turn,
     check_question,
     history_of,
 )
-from rag_oracle.chat.store import (
-    ChatMessage,
-    Session,
-    SessionInfo,
-    SessionNotFoundError,
-    SessionStore,
-    SessionStoreError,
-    default_db_path,
-)
+from rag_oracle.chat.store import SessionStore, default_db_path
+from rag_oracle.errors import DocumentNotFoundError, SessionNotFoundError, SessionStoreError
+from rag_oracle.types import ChatMessage, Exchange, Session, SessionInfo, Turn
 
 __all__ = [
     "ALLOWED_OVERRIDES",

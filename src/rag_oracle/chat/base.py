@@ -8,26 +8,9 @@ conversation; a follow-up that already stands alone is returned unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Exchange:
-    """One earlier turn of a conversation, as a rewriter sees it.
-
-    `standalone` is the question retrieval actually ran for that turn (None when unknown, e.g.
-    for a conversation replayed by an OpenAI-compatible client); `answer` is the answer body.
-    """
-
-    question: str
-    standalone: str | None = None
-    answer: str = ""
-
-    @property
-    def resolved(self) -> str:
-        """The standalone question when known, else the question as asked."""
-        return self.standalone or self.question
+from rag_oracle.types import Exchange
 
 
 class QuestionRewriter(Protocol):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from rag_oracle import __version__
 from rag_oracle.chat.store import Session
-from rag_oracle.generate.render import answer_body, reference_line
+from rag_oracle.answer.render import answer_body, reference_line
 from rag_oracle.types import Answer
 
 EXPORT_FORMAT = "rag-oracle.session"

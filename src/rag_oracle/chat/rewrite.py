@@ -7,7 +7,7 @@ message and the previous turn's standalone question ("previous question" below):
 
 1. The subject of the previous question is its most specific content word: the stemmed word
    (stopwords and generic clinical words such as "dose" or "patient" left out) found in the
-   fewest chunks of the index (`verify.conflicts.subject_term`). A message that already names
+   fewest chunks of the index (`rag_oracle.text.analyzer.subject_term`). A message that already names
    that subject, or a first message, is returned unchanged.
 2. Ellipsis. A message that, after an optional leading "and", "but", "or", "also", "so" or
    "then", starts with "what about" / "how about" / "what if" or a preposition ("in the
@@ -33,21 +33,21 @@ or not a single line of reasonable length.
 
 Example::
 
-    rewriter = SubjectCarryRewriter(oracle.document_frequency)
-    rewriter.rewrite([Exchange("What is the dose of clonazepam for depression?")], "and in the elderly?")
+    rewriter = SubjectCarryRewriter(oracle.index)
+    rewriter.rewrite([Exchange(question="What is the dose of clonazepam for depression?")], "and in the elderly?")
     # 'What is the dose of clonazepam for depression in the elderly?'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from rag_oracle.chat.base import Exchange, QuestionRewriter
+from rag_oracle.chat.base import QuestionRewriter
 from rag_oracle.errors import RagOracleError
-from rag_oracle.index.lexical import tokenize
 from rag_oracle.settings import LlmSettings, Settings
-from rag_oracle.verify.conflicts import GENERIC, subject_term
+from rag_oracle.text.analyzer import TermStatistics, content_terms, subject_term, surface_form
+from rag_oracle.types import Exchange
 
 REWRITE_PROMPT = "rewrite@1"
 # A combined question longer than this keeps only the subject and the new words.
@@ -71,18 +71,6 @@ _PRONOUN = re.compile(
 _TRAILING = " ?.!\t\n"
 
 
-def _surface(text: str, stem: str) -> str:
-    """The word of `text` that stems to `stem`, as written (lower-cased unless an acronym)."""
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9-]*", text):
-        if tokenize([word])[0] == [stem]:
-            return word if word.isupper() else word.lower()
-    return stem
-
-
-def _content_terms(text: str) -> set[str]:
-    return {t for t in tokenize([text])[0] if not t.isdigit()} - GENERIC
-
-
 def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
@@ -92,18 +80,18 @@ class SubjectCarryRewriter:
 
     name = "subject-carry"
 
-    def __init__(self, document_frequency: Callable[[str], int]) -> None:
-        self.document_frequency = document_frequency
+    def __init__(self, statistics: TermStatistics) -> None:
+        self.statistics = statistics
 
     def rewrite(self, history: Sequence[Exchange], message: str) -> str:
         message = " ".join(message.split())
         if not history or not message:
             return message
         previous = self._previous(history)
-        stem = subject_term(previous, self.document_frequency)
-        if stem is None or stem in _content_terms(message):
+        stem = subject_term(previous, self.statistics)
+        if stem is None or stem in content_terms(message):
             return message
-        subject = _surface(previous, stem)
+        subject = surface_form(previous, stem)
         body = _CONJUNCTION.sub("", message)
         had_conjunction = body != message
         if about := _ABOUT.match(body):
@@ -131,8 +119,8 @@ class SubjectCarryRewriter:
 
     def _names_own_subject(self, text: str, subject_stem: str) -> bool:
         """Whether `text` has a word at least as specific (in as few chunks) as the carried subject."""
-        limit = self.document_frequency(subject_stem)
-        return any(0 < self.document_frequency(t) <= limit for t in _content_terms(text))
+        limit = self.statistics.document_frequency(subject_stem)
+        return any(0 < self.statistics.document_frequency(t) <= limit for t in content_terms(text))
 
     @staticmethod
     def _join(previous: str, addition: str, subject: str) -> str:
@@ -161,7 +149,7 @@ def _first_line(reply: str) -> str:
 class LlmRewriter:
     """Rewrites follow-ups with the configured chat model and the versioned prompt `rewrite@1`.
 
-    >>> rewriter = LlmRewriter(settings.llm, fallback=SubjectCarryRewriter(oracle.document_frequency))  # doctest: +SKIP
+    >>> rewriter = LlmRewriter(settings.llm, fallback=SubjectCarryRewriter(oracle.index))  # doctest: +SKIP
     """
 
     name = "llm"
@@ -208,18 +196,18 @@ class LlmRewriter:
             raise
         except Exception as exc:  # client libraries raise their own hierarchies
             # The generator's explanation names the endpoint, the timeout or the model, whichever failed.
-            from rag_oracle.generate.llm import _explain
+            from rag_oracle.generate.llm import explain_llm_error
 
-            raise _explain(exc, self.llm) from None
+            raise explain_llm_error(exc, self.llm) from None
         line = _first_line(reply)
         if not line or len(line) > _MAX_COMBINED * 2:
             return self.fallback.rewrite(history, message)
         return line
 
 
-def make_rewriter(settings: Settings, document_frequency: Callable[[str], int]) -> QuestionRewriter:
+def make_rewriter(settings: Settings, statistics: TermStatistics) -> QuestionRewriter:
     """The LLM rewriter when the answer generator is the LLM, else the rule-based one."""
-    rules = SubjectCarryRewriter(document_frequency)
+    rules = SubjectCarryRewriter(statistics)
     if settings.answer.generator == "llm":
         return LlmRewriter(settings.llm, fallback=rules)
     return rules

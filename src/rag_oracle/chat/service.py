@@ -6,8 +6,9 @@ question, retrieves again for it, answers with fresh citations and stores the tu
 
 Per-request settings are limited to what a reader may choose (`ALLOWED_OVERRIDES`: the audience,
 the policy for unsupported sentences, the retrieval mode); the endpoint, the model and the index
-are the operator's. Calls into the oracle are serialised with a lock: the embedding cache shares
-one SQLite connection, and on a small machine parallel CPU-bound calls gain nothing.
+are the operator's. Every answer goes through the oracle's one question path (`RagOracle.run`)
+with the request's settings as arguments; nothing is locked around it (the embedding cache,
+the index and the retrievers are safe to share between threads).
 
 Example::
 
@@ -20,22 +21,17 @@ Example::
 
 from __future__ import annotations
 
-import copy
-import json
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from rag_oracle.api import RagOracle
-from rag_oracle.chat.base import Exchange, QuestionRewriter
+from rag_oracle.chat.base import QuestionRewriter
 from rag_oracle.chat.export import session_json, session_markdown
 from rag_oracle.chat.rewrite import make_rewriter
-from rag_oracle.chat.store import Session, SessionInfo, SessionStore
-from rag_oracle.errors import ConfigError, QueryError, RagOracleError
-from rag_oracle.retrieve import Filters
-from rag_oracle.types import Answer, Document, Hit
+from rag_oracle.chat.store import SessionStore
+from rag_oracle.errors import ConfigError, DocumentNotFoundError, QueryError
+from rag_oracle.pipeline import Callbacks
+from rag_oracle.types import Answer, Document, Exchange, Filters, Hit, Session, SessionInfo, Turn
 
 MAX_QUESTION_CHARS = 2000
 ALLOWED_OVERRIDES: dict[str, frozenset[str]] = {
@@ -44,56 +40,6 @@ ALLOWED_OVERRIDES: dict[str, frozenset[str]] = {
 }
 ExportFormat = Literal["json", "markdown"]
 
-
-class DocumentNotFoundError(RagOracleError):
-    """No document (nor alias of one) in the index has this id."""
-
-
-class Turn(BaseModel):
-    """One answered question: the message as typed, the question retrieval ran for, the answer."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    session_id: str | None = Field(None, description="The session the turn was stored in; None for one-off asks.")
-    seq: int | None = Field(None, description="The stored answer's position in its session.")
-    question: str = Field(description="The message as typed.")
-    standalone_question: str = Field(description="The question retrieval ran for (a follow-up rewritten).")
-    answer: Answer
-
-
-class _NotifyingRetriever:
-    """Passes searches through and reports the hits: how a caller learns that retrieval is done."""
-
-    def __init__(self, inner, on_retrieved: Callable[[list[Hit]], None]) -> None:
-        self.inner = inner
-        self.on_retrieved = on_retrieved
-        self.name = getattr(inner, "name", "")
-
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        hits = self.inner.search(query, k, filters)
-        self.on_retrieved(hits)
-        return hits
-
-
-class FairLock:
-    """A first-come, first-served lock: under load `threading.Lock` lets some waiters starve,
-    which shows as a long latency tail; tickets hand the lock over in arrival order."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-
-    def __enter__(self) -> None:
-        with self._condition:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._condition.wait_for(lambda: self._serving == ticket)
-
-    def __exit__(self, *exc: object) -> None:
-        with self._condition:
-            self._serving += 1
-            self._condition.notify_all()
 
 
 def check_question(question: str) -> str:
@@ -146,11 +92,9 @@ class ChatService:
     ) -> None:
         self.oracle = oracle
         self.store = store
-        self.rewriter = rewriter or make_rewriter(oracle.settings, oracle.document_frequency)
+        self.rewriter = rewriter or make_rewriter(oracle.settings, oracle.index)
         self.index_path = index_path or str(oracle.index.path)
         self.history_turns = history_turns
-        self._lock = FairLock()
-        self._variants: dict[str, RagOracle] = {}
 
     # --- one-off questions, search, documents ------------------------------------------------
 
@@ -170,23 +114,20 @@ class ChatService:
         the LLM's draft as it streams (the returned answer is the verified one).
         """
         question = check_question(question)
-        oracle = self.oracle_for(check_overrides(overrides))
+        checked = self._checked(check_overrides(overrides))
         standalone = self.rewrite(history, question)
-        answer = self._answer(oracle, standalone, filters, on_retrieved, on_token)
+        answer = self._answer(standalone, filters, checked, on_retrieved, on_token)
         return Turn(question=question, standalone_question=standalone, answer=answer)
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, overrides: dict[str, Any] | None = None
     ) -> list[Hit]:
         """Ranked passages for `query` (no rewriting, no generation)."""
-        oracle = self.oracle_for(check_overrides(overrides))
-        with self._lock:
-            return oracle.search(query, k, filters)
+        return self.oracle.search(query, k, filters, self._checked(check_overrides(overrides)))
 
     def warm_up(self) -> None:
         """Load the embedding model now (it loads on first use), so the first question is not the slow one."""
-        with self._lock:
-            self.oracle.search("warm up", k=1)
+        self.oracle.search("warm up", k=1)
 
     def document(self, doc_id: str) -> Document:
         """The document with this id, or the one an alias (a duplicate's id) points at."""
@@ -204,14 +145,14 @@ class ChatService:
         """Raise now what `ask` or `send` would raise for bad input (so a stream can start cleanly)."""
         check_question(message)
         base = self.store.info(session_id).settings if session_id is not None else {}
-        self.oracle_for(_merge(base, check_overrides(overrides)))
+        self._checked(_merge(base, check_overrides(overrides)))
 
     # --- sessions ----------------------------------------------------------------------------
 
     def start_session(self, title: str = "", overrides: dict[str, Any] | None = None) -> SessionInfo:
         """A new session; `overrides` (e.g. the audience) apply to each of its turns."""
         settings = check_overrides(overrides)
-        self.oracle_for(settings)  # an invalid value fails now, not at the first question
+        self._checked(settings)  # an invalid value fails now, not at the first question
         return self.store.create(title=" ".join(title.split()), index_path=self.index_path, settings=settings)
 
     def sessions(self) -> list[SessionInfo]:
@@ -248,51 +189,31 @@ class ChatService:
         """
         message = check_question(message)
         session = self.store.get(session_id)
-        oracle = self.oracle_for(_merge(session.settings, check_overrides(overrides)))
+        checked = self._checked(_merge(session.settings, check_overrides(overrides)))
         standalone = self.rewrite(history_of(session), message)
-        answer = self._answer(oracle, standalone, filters, on_retrieved, on_token)
+        answer = self._answer(standalone, filters, checked, on_retrieved, on_token)
         seq = self.store.append_turn(session_id, message, standalone, answer)
         return Turn(session_id=session_id, seq=seq, question=message, standalone_question=standalone, answer=answer)
 
-    # --- settings per request -----------------------------------------------------------------
-
-    def oracle_for(self, overrides: dict[str, dict[str, Any]]) -> RagOracle:
-        """The oracle a request with these (checked) overrides uses: the shared one, or a variant
-        sharing its index and embedder with other answer settings."""
-        if not overrides:
-            return self.oracle
-        key = json.dumps(overrides, sort_keys=True)
-        variant = self._variants.get(key)
-        if variant is None:
-            try:
-                settings = self.oracle.settings.with_overrides(overrides)
-            except ConfigError as exc:  # a value the reader chose, so a bad request, not a bad config
-                raise QueryError(str(exc)) from None
-            if settings.model_dump() == self.oracle.settings.model_dump():
-                variant = self.oracle
-            else:
-                variant = RagOracle(self.oracle.index, settings, embedder=self.oracle.embedder)
-            # Bounded: ALLOWED_OVERRIDES admits only a handful of value combinations.
-            self._variants[key] = variant
-        return variant
-
     # --- internals ---------------------------------------------------------------------------
+
+    def _checked(self, overrides: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """`overrides` once the pipeline accepts them (a bad value is the reader's: a QueryError)."""
+        try:
+            self.oracle.pipeline.components(overrides)
+        except ConfigError as exc:  # a value the reader chose, so a bad request, not a bad config
+            raise QueryError(str(exc)) from None
+        return overrides
 
     def _answer(
         self,
-        oracle: RagOracle,
         question: str,
         filters: Filters | None,
+        overrides: dict[str, dict[str, Any]],
         on_retrieved: Callable[[list[Hit]], None] | None,
         on_token: Callable[[str], None] | None,
     ) -> Answer:
-        if on_retrieved is not None:
-            # A shallow copy with a notifying retriever: RagOracle.ask runs unchanged and the
-            # shared oracle is never mutated, so concurrent requests cannot see each other's hook.
-            oracle = copy.copy(oracle)
-            oracle.retriever = _NotifyingRetriever(oracle.retriever, on_retrieved)
-        with self._lock:
-            return oracle.ask(question, filters, on_token=on_token)
+        return self.oracle.run(question, filters, overrides, Callbacks(on_retrieved=on_retrieved, on_token=on_token))
 
 
 def history_of(session: Session) -> list[Exchange]:
@@ -303,6 +224,6 @@ def history_of(session: Session) -> list[Exchange]:
         if message.role == "user":
             pending = message
         elif pending is not None:
-            exchanges.append(Exchange(pending.content, pending.standalone_question, message.content))
+            exchanges.append(Exchange(question=pending.content, standalone=pending.standalone_question, answer=message.content))
             pending = None
     return exchanges

@@ -10,8 +10,10 @@ A turn is two messages written in one transaction: the user's (`content` as type
 body with [n] markers, `answer_json` the whole `Answer`). `seq` numbers a session's messages
 from 1. Each call opens its own connection, so one store can serve many threads.
 
-The default file is `$RAG_ORACLE_CHAT__DB`, else `$XDG_DATA_HOME/rag-oracle/sessions.sqlite`
-(`~/.local/share/rag-oracle/sessions.sqlite`).
+The CLI and the server take the file from the `chat.db` setting (`--db`, `[chat] db` in
+rag-oracle.toml, or `$RAG_ORACLE_CHAT__DB`). When that is empty, or a `SessionStore` is made
+without a path, the file is `default_db_path()`: `$RAG_ORACLE_CHAT__DB`, else
+`$XDG_DATA_HOME/rag-oracle/sessions.sqlite` (`~/.local/share/rag-oracle/sessions.sqlite`).
 
 Example::
 
@@ -31,12 +33,10 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from rag_oracle.errors import RagOracleError
-from rag_oracle.types import Answer
+from rag_oracle.errors import RagOracleError, SessionNotFoundError, SessionStoreError
+from rag_oracle.types import Answer, ChatMessage, Session, SessionInfo
 
 SCHEMA_VERSION = 1
 DB_ENV = "RAG_ORACLE_CHAT__DB"
@@ -63,16 +63,14 @@ CREATE TABLE IF NOT EXISTS messages (
 """
 
 
-class SessionNotFoundError(RagOracleError):
-    """No session has this id (it never existed, or it was deleted)."""
-
-
-class SessionStoreError(RagOracleError):
-    """The sessions file cannot be opened, or was written by a newer rag-oracle."""
 
 
 def default_db_path() -> Path:
-    """`$RAG_ORACLE_CHAT__DB`, else `$XDG_DATA_HOME/rag-oracle/sessions.sqlite` (~/.local/share/...)."""
+    """`$RAG_ORACLE_CHAT__DB`, else `$XDG_DATA_HOME/rag-oracle/sessions.sqlite` (~/.local/share/...).
+
+    The file used when the `chat.db` setting is empty. The variable is read here too (it is also
+    the setting's own variable) so that a store made without settings finds the same file.
+    """
     if os.environ.get(DB_ENV):
         return Path(os.environ[DB_ENV]).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -83,54 +81,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ChatMessage(_Frozen):
-    """One message of a session: the user's question or the assistant's answer."""
-
-    seq: int = Field(description="Position in the session, from 1.")
-    role: Literal["user", "assistant"]
-    content: str = Field(description="The question as typed, or the answer body with [n] markers.")
-    standalone_question: str | None = Field(
-        None, description="User messages: the question retrieval ran for (the follow-up rewritten)."
-    )
-    answer: Answer | None = Field(None, description="Assistant messages: the full cited answer.")
-    created_at: str = Field(description="ISO 8601 UTC timestamp.")
-
-
-class SessionInfo(_Frozen):
-    """A session without its messages (what a list of sessions shows)."""
-
-    id: str
-    created_at: str = Field(description="ISO 8601 UTC timestamp.")
-    updated_at: str = Field(description="Time of the last message, or of creation.")
-    title: str = Field("", description="The first question unless given.")
-    index_path: str = Field("", description="The index the session was started against.")
-    settings: dict[str, Any] = Field(
-        default_factory=dict, description="Settings overrides applied to every turn, e.g. the audience."
-    )
-    message_count: int = 0
-
-
-class Session(SessionInfo):
-    """A session with every message, in order."""
-
-    messages: list[ChatMessage] = Field(default_factory=list)
-
-
 def _answer_json(answer: Answer) -> str:
-    # `text` is computed from the sections; storing it would make the JSON fail validation on read.
+    # `text` is computed from the sections, so it is not stored.
     return answer.model_dump_json(exclude={"text"})
 
 
 def _load_answer(raw: str | None) -> Answer | None:
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    data.pop("text", None)
-    return Answer.model_validate(data)
+    return None if raw is None else Answer.model_validate_json(raw)
 
 
 class SessionStore:

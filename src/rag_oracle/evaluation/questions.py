@@ -15,12 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rag_oracle.errors import RagOracleError
+from rag_oracle.errors import QuestionFileError, RagOracleError
 from rag_oracle.index.manifest import sha256_file
 
-
-class QuestionFileError(RagOracleError):
-    """The questions file is missing, empty or has invalid lines."""
 
 
 Decision = Literal["yes", "no", "maybe"]

@@ -9,21 +9,18 @@ import html
 import io
 from pathlib import Path
 
-from rag_oracle.errors import MissingDependencyError
 from rag_oracle.evaluation.metrics import STAGES
 from rag_oracle.evaluation.runner import load_run
+from rag_oracle.optional import require
 
 GROUPS = ("retrieval", "answer", "decision", "citations")
 
 
 def _plt():
-    try:
-        import matplotlib
+    matplotlib = require("matplotlib", extra="eval", purpose="The evaluation report")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "eval", "The evaluation report") from None
     return plt
 
 

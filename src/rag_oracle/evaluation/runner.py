@@ -1,5 +1,11 @@
 """Batch evaluation: run the whole pipeline on every question, write predictions, metrics and a manifest.
 
+Each answer comes from `RagOracle.run`, the call `rag-oracle ask`, chat and the server make, so
+the evaluation measures the program users run (tests/evaluation/test_path.py checks that the
+answers are identical). Retrieval metrics need a deeper ranking than an answer reads (100
+documents for recall@100), so the retriever is asked once more for that ranking; it does not
+touch the answer.
+
 A run directory holds::
 
     manifest.json       every setting, generator/prompt identity, index fingerprint, package
@@ -27,13 +33,12 @@ from time import perf_counter
 
 from rag_oracle import __version__
 from rag_oracle.api import RagOracle, document_ranking
-from rag_oracle.errors import RagOracleError
+from rag_oracle.errors import RagOracleError, RunConfigMismatchError
 from rag_oracle.evaluation.answer_metrics import cosine, rouge, token_f1
 from rag_oracle.evaluation.citation_metrics import citation_metrics
 from rag_oracle.evaluation.metrics import aggregate
 from rag_oracle.evaluation.questions import EvalQuestion, file_sha256, load_questions
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
-from rag_oracle.generate.decision import decide
 from rag_oracle.ingest.pipeline import NullProgress, Progress
 from rag_oracle.settings import Settings
 
@@ -42,9 +47,6 @@ METRICS = "metrics.json"
 MANIFEST = "manifest.json"
 RETRIEVAL_DEPTH = 100  # documents ranked per question, for recall@100
 
-
-class RunConfigMismatchError(RagOracleError):
-    """Resuming into a run directory made with other settings, index or questions."""
 
 
 @dataclass
@@ -89,10 +91,9 @@ def _versions() -> dict[str, str]:
 
 def _identity(questions_path: Path, oracle: RagOracle, limit: int | None) -> dict[str, object]:
     """What must match for a run directory to be resumed."""
-    gen = oracle.generator
     return {
         "settings": oracle.settings.model_dump(mode="json"),
-        "generator": {"name": gen.name, "version": gen.version, **getattr(gen, "prompt_identity", {})},
+        "generator": dict(oracle.generator.identity),
         "index": {
             "path": str(oracle.index.path),
             "fingerprint": oracle.index.manifest.fingerprint,
@@ -131,20 +132,16 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
         "type": q.type,
     }
     try:
+        answer = oracle.run(q.question)
         start = perf_counter()
         hits = oracle.search(q.question, k=max(oracle.settings.retrieve.k, RETRIEVAL_DEPTH * 3))
-        retrieved = perf_counter()
-        answer = oracle.generator.generate(q.question, hits[: max(oracle.settings.answer.top_k, 10)])
-        done = perf_counter()
+        ranked_ms = round((perf_counter() - start) * 1000, 2)
     except RagOracleError as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"
         return record
     except Exception as exc:  # one failing question is recorded; the run goes on
         record["error"] = f"unexpected {type(exc).__name__}: {exc}"
         return record
-    decision = answer.decision
-    if decision is None and q.decision is not None:
-        decision = decide(answer)
     ranking = document_ranking(hits)[:RETRIEVAL_DEPTH]
     doc_scores: dict[str, float] = {}
     for h in hits:
@@ -153,7 +150,7 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
         {
             "answer": answer.text,
             "abstained": answer.abstained,
-            "decision": decision,
+            "decision": answer.decision,
             "citations": [
                 {
                     "number": r.number,
@@ -166,11 +163,8 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
             ],
             "retrieved_documents": [{"doc_id": d, "score": doc_scores[d]} for d in ranking],
             "retrieved_chunks": [{"chunk_id": h.chunk.id, "score": round(h.score, 6)} for h in hits[:20]],
-            "latency_ms": {
-                "retrieve": round((retrieved - start) * 1000, 2),
-                "generate": round((done - retrieved) * 1000, 2),
-                "total": round((done - start) * 1000, 2),
-            },
+            "latency_ms": {**answer.timings_ms, "ranking": ranked_ms},
+            "provenance": answer.provenance.model_dump(mode="json") if answer.provenance else None,
             "citation_metrics": citation_metrics(answer),
         }
     )

@@ -1,24 +1,24 @@
-"""Generation stage: compose a cited answer from retrieved passages, then verify it."""
+"""Generation stage: generators draft cited answers from the passages judged relevant.
+
+Generators only draft (`Generator.draft -> Draft`); the answer builder (rag_oracle/answer/)
+verifies and finishes every draft.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rag_oracle.embed.base import Embedder
-from rag_oracle.generate.base import Generator
+from rag_oracle.generate.base import Generator, OnToken
 from rag_oracle.generate.extractive import ExtractiveGenerator
 from rag_oracle.settings import Settings
 
 
-def make_generator(
-    embedder: Embedder, settings: Settings, document_frequency: Callable[[str], int] | None = None
-) -> Generator:
+def make_generator(embedder: Embedder, settings: Settings) -> Generator:
     """The generator the settings name: extractive (default) or an LLM through LangChain."""
     if settings.answer.generator == "llm":
         from rag_oracle.generate.llm import LlmGenerator
 
-        return LlmGenerator(embedder, settings.answer, settings.llm, document_frequency)
-    return ExtractiveGenerator(embedder, settings.answer, document_frequency)
+        return LlmGenerator(settings.answer, settings.llm)
+    return ExtractiveGenerator(embedder, settings.answer)
 
 
-__all__ = ["ExtractiveGenerator", "Generator", "make_generator"]
+__all__ = ["ExtractiveGenerator", "Generator", "OnToken", "make_generator"]

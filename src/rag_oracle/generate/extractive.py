@@ -5,9 +5,8 @@ numbers: every dose, duration and percentage in its answer is quoted from the pa
 
 How it works:
 
-1. Relevance gate. Each retrieved passage is scored by cosine similarity to the question. If
-   none reaches `min_passage_similarity`, the answer abstains: the indexed literature does not
-   answer the question.
+1. It reads the passages the answer builder judged relevant (rag_oracle/answer/relevance.py:
+   when none is relevant enough the builder abstains and no generator is asked).
 2. Sentence scoring. Passages are split into sentences; each sentence scores
    0.65 * cosine(question, title + sentence) + 0.35 * (share of the question's content words it
    contains, stemmed), plus
@@ -24,33 +23,27 @@ How it works:
    per document, and only sentences scoring at least 60% of the best one.
 4. Layout. The two best sentences form the direct answer; the rest go to "Dosing and
    administration" (doses, titration, tapering), "Safety and monitoring" (risks, warnings,
-   monitoring) or "Key points". References are numbered in order of first citation.
+   monitoring) or "Key points".
+
+The draft then goes to the answer builder like every generator's: verified, renumbered,
+conflicts and related questions added.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag_oracle.embed.base import Embedder
-from rag_oracle.generate.compose import (
-    abstention,
-    diversify,
-    finalize,
-    not_relevant_reason,
-    passage_similarities,
-)
-from rag_oracle.index.lexical import expand_query, tokenize
-from rag_oracle.index.store import embedding_text
-from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.generate.base import OnToken
 from rag_oracle.settings import AnswerSettings
-from rag_oracle.types import Answer, CitedSpan, Hit
-from rag_oracle.verify.citations import DraftSection, DraftSentence
-from rag_oracle.verify.conflicts import find_conflicts
-from rag_oracle.verify.markers import MARKER
+from rag_oracle.text.analyzer import expand_query, tokenize
+from rag_oracle.text.markers import MARKER
+from rag_oracle.text.passage import embedding_text
+from rag_oracle.text.sentences import sentence_spans
+from rag_oracle.types import CitedSpan, Draft, DraftSection, DraftSentence, Hit
 
 _DOSE = re.compile(
     r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?(?:\d+(?:\.\d+)?\s?)?(?:mg|mcg|µg|g|ml|mL|units?|IU|mmol|mg/kg)\b"
@@ -118,43 +111,35 @@ class _Candidate:
 
 
 class ExtractiveGenerator:
-    """Compose a cited answer from retrieved passages, quoting sentences verbatim.
+    """Draft a cited answer from the relevant passages, quoting sentences verbatim.
 
     >>> gen = ExtractiveGenerator(embedder, AnswerSettings())   # doctest: +SKIP
-    >>> answer = gen.generate("How long to hold warfarin before surgery?", hits)  # doctest: +SKIP
+    >>> draft = gen.draft("How long to hold warfarin before surgery?", passages)  # doctest: +SKIP
     """
 
     name = "extractive"
     version = "1"
 
-    def __init__(
-        self,
-        embedder: Embedder,
-        settings: AnswerSettings,
-        document_frequency: Callable[[str], int] | None = None,
-    ) -> None:
+    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
         self.embedder = embedder
         self.settings = settings
-        # How many indexed chunks hold a (stemmed) term: picks the subject of a question.
-        self.document_frequency = document_frequency or (lambda term: 1)
 
-    def generate(self, question: str, hits: list[Hit]) -> Answer:
-        s = self.settings
-        pool = hits
-        hits = diversify(hits, s.top_k, s.max_passages_per_document)
-        if not hits:
-            return self._abstain(question, hits, "no passage was retrieved")
-        query_vec, passage_sims = passage_similarities(self.embedder, question, hits)
-        best = float(passage_sims.max())
-        relevant = [i for i, sim in enumerate(passage_sims) if sim >= s.min_passage_similarity]
-        if not relevant:
-            return self._abstain(question, hits, not_relevant_reason(best, s.min_passage_similarity))
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
 
-        candidates = self._candidates(hits, relevant)
+    @property
+    def identity(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version}
+
+    def draft(self, question: str, passages: list[Hit], on_token: OnToken | None = None) -> Draft:
+        generator = self.label
+        candidates = self._candidates(passages)
         if not candidates:
-            return self._abstain(question, hits, "the relevant passages hold no complete sentences")
+            return Draft(generator=generator, declined="the relevant passages hold no complete sentences")
+        query_vec = self.embedder.embed_query(question)
         vecs = self.embedder.embed_documents(
-            [embedding_text(hits[c.hit_index].document.title, c.text) for c in candidates]
+            [embedding_text(passages[c.hit_index].document.title, c.text) for c in candidates]
         )
         query_terms = set(tokenize([expand_query(question)])[0]) - _QUESTION_WORDS
         sentence_terms = tokenize([c.text for c in candidates])
@@ -166,34 +151,20 @@ class ExtractiveGenerator:
                 c.score += 0.1
             if shared >= 2 and _CAUTION.search(c.text):
                 c.score += 0.08
-            section = hits[c.hit_index].chunk.section
+            section = passages[c.hit_index].chunk.section
             c.score += next((bonus for pattern, bonus in _SECTION_PRIOR if pattern.search(section)), 0.0)
             if _DANGLING.match(c.text):
                 c.score *= 0.9
 
-        chosen = self._select(candidates, vecs, hits)
+        chosen = self._select(candidates, vecs, passages)
         chosen += self._safety_reserve(candidates, chosen)
-        drafts = self._layout(chosen)
-        passages = [hits[i] for i in relevant]
-        # Disagreements are looked for among the relevant passages and the rest of the retrieved pool.
-        considered = passages + [h for h in pool[: 2 * s.top_k] if h not in hits]
-        conflicts = find_conflicts(question, considered, self.document_frequency)
-        return finalize(
-            question,
-            drafts,
-            hits,
-            conflicts,
-            settings=s,
-            generator=f"{self.name}@{self.version}",
-            document_frequency=self.document_frequency,
-            best_similarity=best,
-            related_from=passages,
-        )
+        # Nothing is written token by token here, so `on_token` is never called.
+        return Draft(sections=self._layout(chosen), generator=generator)
 
-    def _candidates(self, hits: list[Hit], relevant: list[int]) -> list[_Candidate]:
+    def _candidates(self, hits: list[Hit]) -> list[_Candidate]:
         out = []
         seen: set[str] = set()
-        for i in relevant:
+        for i in range(len(hits)):
             chunk = hits[i].chunk
             for a, b in sentence_spans(chunk.text):
                 bullet = _BULLET.match(chunk.text, a, b)
@@ -262,11 +233,13 @@ class ExtractiveGenerator:
         ]
         return [
             DraftSection(
-                kind,
-                title,
-                [
+                kind=kind,
+                title=title,
+                sentences=[
                     DraftSentence(
-                        c.text, [c.hit_index + 1], [CitedSpan(text=c.text, char_start=c.start, char_end=c.end)]
+                        text=c.text,
+                        citations=[c.hit_index + 1],
+                        spans=[CitedSpan(text=c.text, char_start=c.start, char_end=c.end)],
                     )
                     for c in group
                 ],
@@ -274,6 +247,3 @@ class ExtractiveGenerator:
             for kind, title, group in groups
             if group
         ]
-
-    def _abstain(self, question: str, hits: list[Hit], reason: str) -> Answer:
-        return abstention(question, hits, reason, f"{self.name}@{self.version}")

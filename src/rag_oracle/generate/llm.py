@@ -6,33 +6,32 @@ Backends (chosen by the [llm] settings, per run):
   `llm.api_key_env`; it is never written anywhere.
 - `llamacpp`: a local GGUF file run in-process via `langchain-community`'s ChatLlamaCpp.
 
-The model sees the top passages numbered [1]..[n] and a versioned prompt. Its draft is parsed
-into sections and sentences, then verified (verify/citations.py): fabricated markers are
-removed, unsupported sentences and invented numbers are removed or flagged, citations are
-renumbered. Timeouts and retries with backoff come from the client; an unreachable endpoint or
-a missing model is a clear error.
+The model sees the relevant passages numbered [1]..[n] and a versioned prompt. Its output is
+parsed into a `Draft` of sections and sentences; the answer builder then verifies it like every
+draft (fabricated markers removed, unsupported sentences and invented numbers removed or
+flagged, citations renumbered). Timeouts and retries with backoff come from the client; an
+unreachable endpoint or a missing model is a clear error.
+
+The in-process llama.cpp model is not safe to call from two threads at once, so its calls are
+serialised; an HTTP endpoint is called concurrently.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+import threading
+from contextlib import nullcontext
 
-from rag_oracle.embed.base import Embedder
-from rag_oracle.errors import MissingDependencyError, RagOracleError
-from rag_oracle.generate.compose import abstention, diversify, finalize, not_relevant_reason, passage_similarities
+from rag_oracle.errors import LlmError, RagOracleError
+from rag_oracle.generate.base import OnToken
 from rag_oracle.generate.prompts import Prompt, load_prompt
-from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.optional import require
 from rag_oracle.settings import AnswerSettings, LlmSettings
-from rag_oracle.types import Answer, Hit
-from rag_oracle.verify.citations import DraftSection, DraftSentence
-from rag_oracle.verify.conflicts import find_conflicts
-from rag_oracle.verify.markers import markers_in, strip_markers
+from rag_oracle.text.markers import markers_in, strip_markers
+from rag_oracle.text.sentences import sentence_spans
+from rag_oracle.types import Draft, DraftSection, DraftSentence, Hit
 
-
-class LlmError(RagOracleError):
-    """The language model could not be reached or used."""
 
 
 _SECTION_KINDS = [
@@ -47,9 +46,9 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _NO_ANSWER = re.compile(r"passages do not answer", re.I)
 
 
-def parse_draft(text: str) -> tuple[list[DraftSection], list[str]]:
+def parse_draft(text: str, generator: str = "llm") -> Draft:
     """Sections of cited sentences, and related questions, from the model's Markdown-ish output."""
-    sections: list[DraftSection] = []
+    sections: dict[str, tuple[str, list[tuple[str, list[int]]]]] = {}  # kind -> (title, [(sentence, cites)])
     related: list[str] = []
     kind, title = "direct", "Answer"
     lines: list[str] = []
@@ -65,7 +64,7 @@ def parse_draft(text: str) -> tuple[list[DraftSection], list[str]]:
                 if q.endswith("?"):
                     related.append(strip_markers(q))
             return
-        sentences = []
+        sentences: list[tuple[str, list[int]]] = []
         for raw_line in body.splitlines():
             line = _BULLET.sub("", raw_line).strip()
             for a, b in sentence_spans(line):
@@ -74,16 +73,12 @@ def parse_draft(text: str) -> tuple[list[DraftSection], list[str]]:
                 clean = strip_markers(piece)
                 # a marker standing alone after the period ("... surgery. [1]") belongs to the sentence before
                 if not clean and cites and sentences:
-                    sentences[-1].citations.extend(cites)
+                    sentences[-1][1].extend(cites)
                     continue
                 if clean and not _NO_ANSWER.search(clean):
-                    sentences.append(DraftSentence(clean, cites))
+                    sentences.append((clean, cites))
         if sentences:
-            existing = next((s for s in sections if s.kind == kind), None)
-            if existing:
-                existing.sentences.extend(sentences)
-            else:
-                sections.append(DraftSection(kind, title, sentences))
+            sections.setdefault(kind, (title, []))[1].extend(sentences)
 
     for line in text.splitlines():
         heading = _HEADING.match(line) if (line.lstrip().startswith("#") or line.strip().startswith("**")) else None
@@ -96,7 +91,19 @@ def parse_draft(text: str) -> tuple[list[DraftSection], list[str]]:
         else:
             lines.append(line)
     flush()
-    return sections, related[:5]
+    return Draft(
+        sections=[
+            DraftSection(
+                kind=k,
+                title=t,
+                sentences=[DraftSentence(text=sentence, citations=cites) for sentence, cites in items],
+            )
+            for k, (t, items) in sections.items()
+        ],
+        related_questions=related[:5],
+        raw_text=text,
+        generator=generator,
+    )
 
 
 def format_passages(passages: list[Hit]) -> str:
@@ -116,10 +123,9 @@ def make_chat_model(settings: LlmSettings, prompt: Prompt):
     )
     max_tokens = settings.max_tokens or prompt.parameters.get("max_tokens", 800)
     if settings.backend == "openai":
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError:
-            raise MissingDependencyError("langchain-openai", "llm", "The OpenAI-compatible LLM backend") from None
+        ChatOpenAI = require(
+            "langchain_openai", extra="llm", purpose="The OpenAI-compatible LLM backend", package="langchain-openai"
+        ).ChatOpenAI
         if not settings.model:
             raise LlmError(
                 "llm.model is empty: name the model the endpoint serves (--llm-model or RAG_ORACLE_LLM__MODEL)"
@@ -136,12 +142,13 @@ def make_chat_model(settings: LlmSettings, prompt: Prompt):
             # "max_tokens" field is what every OpenAI-compatible server understands.
             extra_body={"max_tokens": max_tokens},
         )
-    try:
-        from langchain_community.chat_models import ChatLlamaCpp
-    except ImportError:
-        raise MissingDependencyError(
-            "langchain-community and llama-cpp-python", "llm-local", "The in-process llama.cpp backend"
-        ) from None
+    require("llama_cpp", extra="llm-local", purpose="The in-process llama.cpp backend", package="llama-cpp-python")
+    ChatLlamaCpp = require(
+        "langchain_community.chat_models",
+        extra="llm-local",
+        purpose="The in-process llama.cpp backend",
+        package="langchain-community",
+    ).ChatLlamaCpp
     if not settings.model_path or not os.path.isfile(settings.model_path):
         raise LlmError(f"llm.model_path {settings.model_path!r} is not a GGUF file; point it at a local model file")
     return ChatLlamaCpp(
@@ -153,7 +160,8 @@ def make_chat_model(settings: LlmSettings, prompt: Prompt):
     )
 
 
-def _explain(exc: Exception, settings: LlmSettings) -> LlmError:
+def explain_llm_error(exc: Exception, settings: LlmSettings) -> LlmError:
+    """A clear LlmError for whatever a client library raised (timeout, connection, model, key)."""
     # Matched by class name: openai, httpx and langchain wrappers name these alike across versions.
     name = type(exc).__name__
     where = settings.base_url if settings.backend == "openai" else settings.model_path
@@ -169,38 +177,40 @@ def _explain(exc: Exception, settings: LlmSettings) -> LlmError:
 
 
 class LlmGenerator:
-    """Draft with a chat model, then verify like every generator.
+    """Draft with a chat model; the answer builder verifies the draft like every generator's.
 
-    >>> gen = LlmGenerator(embedder, answer_settings, llm_settings)   # doctest: +SKIP
-    >>> gen.generate("How long to hold apixaban?", hits, on_token=print)  # doctest: +SKIP
+    >>> gen = LlmGenerator(answer_settings, llm_settings)   # doctest: +SKIP
+    >>> gen.draft("How long to hold apixaban?", passages, on_token=print)  # doctest: +SKIP
     """
 
     name = "llm"
 
-    def __init__(
-        self,
-        embedder: Embedder,
-        settings: AnswerSettings,
-        llm: LlmSettings,
-        document_frequency: Callable[[str], int] | None = None,
-        chat_model=None,
-    ) -> None:
-        self.embedder = embedder
+    def __init__(self, settings: AnswerSettings, llm: LlmSettings, chat_model=None) -> None:
         self.settings = settings
         self.llm = llm
         self.prompt = load_prompt(settings.prompt)
         self._chat_model = chat_model
-        self.document_frequency = document_frequency or (lambda term: 1)
+        self._model_lock = threading.Lock()
+        # llama.cpp in-process keeps one context: one call at a time.
+        self._call_lock = threading.Lock() if llm.backend == "llamacpp" and chat_model is None else None
 
     @property
     def version(self) -> str:
         return self.prompt.ref
 
     @property
-    def prompt_identity(self) -> dict:
+    def label(self) -> str:
+        return f"llm:{self.prompt.ref}"
+
+    @property
+    def identity(self) -> dict[str, object]:
         model = self.llm.model if self.llm.backend == "openai" else os.path.basename(self.llm.model_path)
         return {
+            "name": self.name,
+            "version": self.version,
             "prompt": self.prompt.ref,
+            "prompt_id": self.prompt.id,
+            "prompt_version": self.prompt.version,
             "prompt_sha256": self.prompt.sha256,
             "backend": self.llm.backend,
             "model": model,
@@ -209,48 +219,28 @@ class LlmGenerator:
 
     @property
     def chat_model(self):
-        if self._chat_model is None:
-            self._chat_model = make_chat_model(self.llm, self.prompt)
+        with self._model_lock:
+            if self._chat_model is None:
+                self._chat_model = make_chat_model(self.llm, self.prompt)
         return self._chat_model
 
-    def generate(self, question: str, hits: list[Hit], on_token: Callable[[str], None] | None = None) -> Answer:
-        s = self.settings
-        pool = hits
-        passages = diversify(hits, s.top_k, s.max_passages_per_document)
-        generator = f"llm:{self.prompt.ref}"
-        best = 0.0
-        if passages:
-            _, sims = passage_similarities(self.embedder, question, passages)
-            best = float(sims.max())
-            passages = [h for h, sim in zip(passages, sims, strict=True) if sim >= s.min_passage_similarity]
-        if not passages:
-            return abstention(question, pool, not_relevant_reason(best, s.min_passage_similarity), generator)
-        messages = self.prompt.messages(question=question, passages=format_passages(passages), audience=s.audience)
+    def draft(self, question: str, passages: list[Hit], on_token: OnToken | None = None) -> Draft:
+        messages = self.prompt.messages(
+            question=question, passages=format_passages(passages), audience=self.settings.audience
+        )
         try:
-            if on_token is None:
-                text = str(self.chat_model.invoke(messages).content)
-            else:
-                parts = []
-                for chunk in self.chat_model.stream(messages):
-                    piece = str(chunk.content)
-                    parts.append(piece)
-                    on_token(piece)
-                text = "".join(parts)
+            with self._call_lock or nullcontext():
+                if on_token is None:
+                    text = str(self.chat_model.invoke(messages).content)
+                else:
+                    parts = []
+                    for chunk in self.chat_model.stream(messages):
+                        piece = str(chunk.content)
+                        parts.append(piece)
+                        on_token(piece)
+                    text = "".join(parts)
         except RagOracleError:
             raise
         except Exception as exc:  # client libraries raise their own hierarchies
-            raise _explain(exc, self.llm) from None
-        drafts, related = parse_draft(text)
-        considered = passages + [h for h in pool[: 2 * s.top_k] if h not in passages]
-        conflicts = find_conflicts(question, considered, self.document_frequency)
-        return finalize(
-            question,
-            drafts,
-            passages,
-            conflicts,
-            settings=s,
-            generator=generator,
-            document_frequency=self.document_frequency,
-            best_similarity=best,
-            related=related or None,
-        )
+            raise explain_llm_error(exc, self.llm) from None
+        return parse_draft(text, generator=self.label)

@@ -1,5 +1,9 @@
 """Versioned prompt templates: `prompts/<id>/v<N>.yaml`, validated on load, frozen once released.
 
+The prompts ship inside the package (`rag_oracle/prompts/`, package data; see `prompts_dir`), so an
+installed wheel answers with the same templates as a checkout. RAG_ORACLE_PROMPTS_DIR points
+elsewhere, e.g. at a folder of prompts being tuned.
+
 A prompt file declares `id`, `version`, `variables`, `system` and `user` templates (f-string
 style, `{name}`), optional `parameters` (temperature, max_tokens) and `audiences` (instructions
 per audience, filled into `{audience_instructions}`). Loading fails with a clear error when a
@@ -19,34 +23,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from rag_oracle.errors import RagOracleError
+from rag_oracle.errors import PromptError
 
 LOCK_FILE = "lock.json"
+PROMPTS_PACKAGE = "rag_oracle.prompts"
 _FILE = re.compile(r"^v(\d+)\.yaml$")
 
 
-class PromptError(RagOracleError):
-    """A prompt is missing, malformed, uses undeclared variables, or a released version changed."""
-
-
 def prompts_dir() -> Path:
-    """The project's prompts/ folder (next to src/ in a checkout), or RAG_ORACLE_PROMPTS_DIR."""
-    import os
+    """Where prompts are read from: RAG_ORACLE_PROMPTS_DIR when set, else the package's own
+    `rag_oracle/prompts/` (package data, found through importlib.resources).
 
+    In a checkout (an editable install) that is `src/rag_oracle/prompts/`, which the repository's
+    `prompts/` symlink points at, so `rag-oracle prompts lock` writes the lock file there.
+    """
     env = os.environ.get("RAG_ORACLE_PROMPTS_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "prompts").is_dir() and (parent / "pyproject.toml").is_file():
-            return parent / "prompts"
-    return Path.cwd() / "prompts"
+    root = resources.files(PROMPTS_PACKAGE)
+    # An installed wheel or a checkout is a real folder; a zipped install is not supported,
+    # because prompt files are read (and `prompts lock` writes) as ordinary files.
+    if not isinstance(root, Path) or not root.is_dir():
+        raise PromptError(
+            f"the packaged prompts ({PROMPTS_PACKAGE}) are not a folder on disk ({root}); install rag-oracle "
+            "unzipped, or set RAG_ORACLE_PROMPTS_DIR to a folder of prompts"
+        )
+    return root
 
 
 @dataclass(frozen=True)

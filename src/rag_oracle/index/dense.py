@@ -1,6 +1,7 @@
 """The FAISS part of an index: inner-product search over normalised vectors (cosine).
 
-Vector i is chunk i of the chunk store; chunks are only ever appended, so positions are ids.
+Vector i is chunk i of the chunk store. Adding documents appends vectors; replacing or removing
+documents rebuilds the FAISS index from the kept vectors (index/writer.py), so positions stay ids.
 """
 
 from __future__ import annotations
@@ -72,6 +73,28 @@ def search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) 
         scores, positions = index.search(query, min(k, len(allowed)), params=_search_parameters(index, selector))
     keep = positions[0] >= 0
     return positions[0][keep], scores[0][keep]
+
+
+def reconstruct(index, positions: np.ndarray) -> np.ndarray | None:
+    """Stored vectors at `positions`, or None when the index type cannot give them back exactly.
+
+    Flat and HNSW-Flat store the vectors as they were added; quantised codes (PQ, SQ) would give
+    approximations, which a relevance threshold must not be compared against."""
+    faiss = _faiss()
+    base = faiss.downcast_index(index)
+    storage = faiss.downcast_index(base.storage) if isinstance(base, faiss.IndexHNSW) else base
+    if not isinstance(storage, faiss.IndexFlat):
+        return None
+    return np.asarray(index.reconstruct_batch(np.ascontiguousarray(positions, dtype=np.int64)), dtype=np.float32)
+
+
+def empty_like(index):
+    """A copy of `index` without its vectors but with its training (IVF centroids, PQ codebooks),
+    so vectors added to it are encoded exactly as the original encoded them."""
+    faiss = _faiss()
+    copy = faiss.clone_index(index)
+    copy.reset()
+    return copy
 
 
 def read(directory: Path, *, mmap: bool = False):

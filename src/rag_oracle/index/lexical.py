@@ -1,42 +1,21 @@
 """The BM25 part of an index (bm25s): sparse matrices saved as .npy plus JSON params; no pickle.
 
-Text is lower-cased, English stopwords removed and Snowball-stemmed, identically for chunks
+Text goes through the shared analyzer (rag_oracle.text.analyzer), identically for chunks
 and queries. bm25s cannot append, so the BM25 index is rebuilt from all chunks on each write
 (seconds even for 100k chunks).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from rag_oracle.text.analyzer import STEMMER, STOPWORDS, expand_query, tokenize
+
 BM25_DIR = "bm25"
-PARAMS = {"method": "lucene", "k1": 1.5, "b": 0.75, "stopwords": "en", "stemmer": "english"}
-
-
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer(PARAMS["stemmer"])
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize(
-        list(texts), stopwords=PARAMS["stopwords"], stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-
-
-@lru_cache(maxsize=8192)
-def tokenize_one(text: str) -> tuple[str, ...]:
-    """Tokens of one text, memoised: verification and conflict checks look at the same passages
-    and sentences many times per answer."""
-    return tuple(tokenize([text])[0])
+PARAMS = {"method": "lucene", "k1": 1.5, "b": 0.75, "stopwords": STOPWORDS, "stemmer": STEMMER}
 
 
 def build(texts: Sequence[str]):
@@ -45,32 +24,6 @@ def build(texts: Sequence[str]):
     retriever = bm25s.BM25(method=PARAMS["method"], k1=PARAMS["k1"], b=PARAMS["b"])
     retriever.index(tokenize(texts), show_progress=False)
     return retriever
-
-
-# Lay and clinical words for the same population or organ: a question about "the elderly" must
-# find passages that say "older adults" or "aged 65". Applied to lexical matching only (BM25 and
-# the extractive generator's word overlap); dense retrieval handles paraphrase by itself.
-SYNONYMS = {
-    "elderly": "older adults aged 65",
-    "geriatric": "older adults",
-    "senior": "older adults",
-    "seniors": "older adults",
-    "kids": "children",
-    "pediatric": "children",
-    "paediatric": "children",
-    "renal": "kidney",
-    "kidney": "renal",
-    "hepatic": "liver",
-    "liver": "hepatic",
-    "pregnant": "pregnancy",
-    "breastfeeding": "lactation",
-}
-
-
-def expand_query(query: str) -> str:
-    """`query` with the synonyms of its words appended (see SYNONYMS)."""
-    extra = [SYNONYMS[w] for w in re.findall(r"[a-z]+", query.lower()) if w in SYNONYMS]
-    return f"{query} {' '.join(extra)}" if extra else query
 
 
 def search(retriever, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

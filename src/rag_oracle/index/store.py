@@ -10,6 +10,8 @@ Layout of `indexes/<name>/`::
     dense.faiss        FAISS index (native format)
     bm25/              bm25s index (.npy arrays + JSON)
 
+`Index` reads this layout; `IndexWriter` (index/writer.py) is the only code that writes it.
+
 Example::
 
     index = Index.open("indexes/sample", embedder=make_embedder(settings.embed))
@@ -41,13 +43,6 @@ def read_jsonl(path: Path, model):
         return [model.model_validate_json(line) for line in fh if line.strip()]
 
 
-def write_jsonl(path: Path, items) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for item in items:
-            fh.write(item.model_dump_json() if hasattr(item, "model_dump_json") else json.dumps(item))
-            fh.write("\n")
-
-
 def document_info(doc: Document) -> DocumentInfo:
     m = doc.metadata
     return DocumentInfo(
@@ -64,17 +59,6 @@ def document_info(doc: Document) -> DocumentInfo:
     )
 
 
-def embedding_text(title: str, chunk_text: str) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its document's title, then the passage.
-
-    The title gives a passage its topic ("it is contraindicated" means nothing alone); it is
-    cut to 32 words so title plus a default 200-token chunk fit MiniLM's 256-token window.
-    """
-    words = title.split()
-    short = " ".join(words[:32])
-    return f"{short}\n{chunk_text}" if short else chunk_text
-
-
 @dataclass
 class Index:
     path: Path
@@ -87,6 +71,7 @@ class Index:
     bm25: object
     _doc_positions: np.ndarray | None = field(default=None, repr=False)
     _infos: dict[str, DocumentInfo] = field(default_factory=dict, repr=False)
+    _positions: dict[str, int] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, path: str | Path, embedder=None, *, mmap: bool = False) -> Index:
@@ -129,6 +114,24 @@ class Index:
         if doc_id not in self._infos:
             self._infos[doc_id] = document_info(self.documents[doc_id])
         return self._infos[doc_id]
+
+    def document_frequency(self, term: str) -> int:
+        """How many chunks contain `term` (an analysed token): the `TermStatistics` protocol."""
+        return lexical.document_frequency(self.bm25, term)
+
+    def position(self, chunk_id: str) -> int:
+        """Where a chunk is stored (its FAISS vector and BM25 row); KeyError for an unknown id."""
+        if self._positions is None:
+            self._positions = {c.id: i for i, c in enumerate(self.chunks)}
+        return self._positions[chunk_id]
+
+    def vectors(self, chunk_ids: list[str]) -> np.ndarray | None:
+        """The stored embeddings of these chunks, (n, dimension) float32; None when the FAISS index
+        type keeps no reconstructible vectors (PQ and other lossy codes: then embed again)."""
+        if not chunk_ids:
+            return None
+        positions = np.array([self.position(c) for c in chunk_ids], dtype=np.int64)
+        return dense.reconstruct(self.faiss_index, positions)
 
     @property
     def chunk_doc_positions(self) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag_oracle.errors import MissingDependencyError
+from rag_oracle.optional import require
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 def create_app(service: ChatService, config: ServerConfig | None = None) -> FastAPI:
     """The FastAPI app over `service` (imported lazily, with an install hint when the extra is missing)."""
-    try:
-        from rag_oracle.server.app import create_app as _create_app
-    except ImportError as exc:
-        raise MissingDependencyError(exc.name or "fastapi", "server", "The HTTP server") from None
+    for module in ("fastapi", "sse_starlette"):
+        require(module, extra="server", purpose="The HTTP server", package=module.replace("_", "-"))
+    from rag_oracle.server.app import create_app as _create_app
+
     return _create_app(service, config)
 
 

@@ -5,7 +5,9 @@ translate HTTP into calls on it and library errors into JSON errors, nothing mor
 
 Example::
 
-    app = create_app(ChatService(RagOracle("indexes/sample"), SessionStore()), ServerConfig.from_env())
+    settings = load_settings()
+    service = ChatService(RagOracle("indexes/sample", settings), SessionStore(settings.chat.db or None))
+    app = create_app(service, ServerConfig.from_settings(settings.server))
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
@@ -59,8 +61,8 @@ class SecurityHeaders:
 
 
 def create_app(service: ChatService, config: ServerConfig | None = None) -> FastAPI:
-    """The HTTP API and web page over `service`."""
-    config = config or ServerConfig.from_env()
+    """The HTTP API and web page over `service`; `config` defaults to the service's `[server]` settings."""
+    config = config or ServerConfig.from_settings(service.oracle.settings.server)
     app = FastAPI(
         title="rag-oracle",
         version=__version__,

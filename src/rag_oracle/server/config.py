@@ -1,11 +1,18 @@
-"""What the operator sets for the HTTP server: limits, rate and the optional API key."""
+"""What the HTTP app needs from the operator: limits, rate, the model name and the optional API key.
+
+Built from the `[server]` settings section (`ServerConfig.from_settings`); the API key is read
+from the environment variable that `server.api_key_env` names, never from a settings file.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-API_KEY_ENV = "RAG_ORACLE_API_KEY"
+from rag_oracle.settings import DEFAULT_API_KEY_ENV, ServerSettings
+
+API_KEY_ENV = DEFAULT_API_KEY_ENV
 
 
 @dataclass(frozen=True)
@@ -16,12 +23,14 @@ class ServerConfig:
 
     >>> ServerConfig(rate_limit=0).rate_limited
     False
+    >>> ServerConfig.from_settings(ServerSettings(max_body_kib=8), environ={}).max_body_bytes
+    8192
     """
 
     max_body_bytes: int = 64 * 1024
     rate_limit: float = 5.0
     rate_burst: int = 20
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a log or a traceback
     model_name: str = "rag-oracle"
 
     @property
@@ -29,6 +38,18 @@ class ServerConfig:
         return self.rate_limit > 0
 
     @classmethod
+    def from_settings(cls, server: ServerSettings, environ: Mapping[str, str] | None = None) -> ServerConfig:
+        """The config for `server` settings, with the key from the variable `server.api_key_env` names."""
+        environ = os.environ if environ is None else environ
+        return cls(
+            max_body_bytes=server.max_body_kib * 1024,
+            rate_limit=server.rate_limit,
+            rate_burst=server.rate_burst,
+            api_key=environ.get(server.api_key_env) or None,
+            model_name=server.model_name,
+        )
+
+    @classmethod
     def from_env(cls, **values: object) -> ServerConfig:
-        """A config with the API key from $RAG_ORACLE_API_KEY (unset or empty: no auth)."""
+        """A config with the API key from $RAG_ORACLE_API_KEY (unset or empty: no auth) and `values`."""
         return cls(api_key=os.environ.get(API_KEY_ENV) or None, **values)  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
-"""Errors as JSON: `{"error": {"code": "...", "message": "..."}}`, with the library's errors mapped
-to HTTP statuses (user errors 4xx, everything else 5xx)."""
+"""Errors as JSON: `{"error": {"code": "...", "message": "..."}}`. A library error says its own
+HTTP status and code (`http_status`, `code` on every class in rag_oracle/errors.py); the
+server reads them, it does not match classes."""
 
 from __future__ import annotations
 
@@ -10,20 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag_oracle.chat import DocumentNotFoundError, SessionNotFoundError, SessionStoreError
-from rag_oracle.errors import ConfigError, IndexError_, QueryError, RagOracleError
+from rag_oracle.errors import RagOracleError
 
 log = logging.getLogger("rag_oracle.server")
 
-# Most specific first: the first matching class decides.
-_LIBRARY_ERRORS: list[tuple[type[RagOracleError], int, str]] = [
-    (QueryError, 400, "invalid_request"),
-    (ConfigError, 400, "invalid_request"),
-    (SessionNotFoundError, 404, "session_not_found"),
-    (DocumentNotFoundError, 404, "document_not_found"),
-    (IndexError_, 503, "index_unavailable"),
-    (SessionStoreError, 503, "session_store_unavailable"),
-]
 _STATUS_CODES = {
     400: "invalid_request",
     401: "unauthorized",
@@ -60,12 +51,7 @@ def classify(exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message
     if isinstance(exc, RagOracleError):
-        for cls, status, code in _LIBRARY_ERRORS:
-            if isinstance(exc, cls):
-                return status, code, str(exc)
-        if type(exc).__name__ == "LlmError":  # generate.llm is imported only with the LLM extra
-            return 502, "llm_unavailable", str(exc)
-        return 500, "internal_error", str(exc)
+        return exc.http_status, exc.code, str(exc)
     return 500, "internal_error", "internal server error; the server log has the details"
 
 

@@ -55,7 +55,9 @@ def conversation(messages: list[ChatMessageIn]) -> tuple[list[Exchange], str]:
             history.append(Exchange(question=message.text))
         elif history:
             last = history[-1]
-            history[-1] = Exchange(last.question, last.standalone, (last.answer + " " + message.text).strip())
+            history[-1] = Exchange(
+                question=last.question, standalone=last.standalone, answer=(last.answer + " " + message.text).strip()
+            )
     return history, turns[last_user].text
 
 

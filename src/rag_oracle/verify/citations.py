@@ -17,35 +17,22 @@ The results go into `Answer.verification`, one entry per draft sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from rag_oracle.types import (
     AnswerSection,
     AnswerSentence,
     CitedSpan,
+    DraftSection,
+    DraftSentence,
     Hit,
     Reference,
-    SectionKind,
     SentenceCheck,
 )
 from rag_oracle.verify.support import support
 
 Policy = Literal["flag", "remove"]
-
-
-@dataclass
-class DraftSentence:
-    text: str
-    citations: list[int]  # passage numbers as shown to the generator (1-based)
-    spans: list[CitedSpan] = field(default_factory=list)  # where it was quoted from, if known
-
-
-@dataclass
-class DraftSection:
-    kind: SectionKind
-    title: str
-    sentences: list[DraftSentence]
 
 
 @dataclass

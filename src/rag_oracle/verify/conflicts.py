@@ -2,7 +2,7 @@
 
 Method (local, deterministic):
 1. The subject is the question's most specific content word: the one in the fewest indexed
-   chunks (a drug name rather than "dose"); `document_frequency` supplies the counts.
+   chunks (a drug name rather than "dose"); the index's term statistics supply the counts.
 2. Candidate statements are the numbers with units, stated as ranges ("0.5 to 1 mg/day"), in
    sentences of the shown passages that mention the subject.
 3. Two statements conflict when they come from different documents, have the same unit and
@@ -17,50 +17,12 @@ them, so the answer can say that the sources disagree and cite both sides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag_oracle.index.lexical import tokenize, tokenize_one
-from rag_oracle.ingest.sentences import sentence_spans
+from rag_oracle.text.analyzer import TermStatistics, subject_term, tokenize_one
+from rag_oracle.text.quantities import quantities
+from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.types import Hit
-from rag_oracle.verify.quantities import quantities
-
-GENERIC = {
-    "dose",
-    "dosag",
-    "dosing",
-    "treat",
-    "treatment",
-    "use",
-    "patient",
-    "adult",
-    "day",
-    "daili",
-    "mg",
-    "what",
-    "which",
-    "how",
-    "when",
-    "should",
-    "can",
-    "recommend",
-    "usual",
-    "typic",
-    "give",
-    "given",
-    "take",
-    "long",
-    "mani",
-    "much",
-    "best",
-    "first",
-    "line",
-    "manag",
-    "therapi",
-    "drug",
-    "medic",
-}
-
 
 @dataclass(frozen=True)
 class FoundConflict:
@@ -71,14 +33,6 @@ class FoundConflict:
 WINDOW = 6
 
 
-def subject_term(question: str, document_frequency: Callable[[str], int]) -> str | None:
-    """The question's most specific content word (fewest chunks containing it; ties by the word)."""
-    terms = [t for t in set(tokenize([question])[0]) - GENERIC if not t.isdigit()]
-    known = [(document_frequency(t), t) for t in terms]
-    known = [(df, t) for df, t in known if df > 0]
-    return min(known)[1] if known else None
-
-
 def _window(sentence: str, quantity_text: str, subject: str) -> set[str]:
     pos = sentence.find(quantity_text)
     before = tokenize_one(sentence[:pos])[-WINDOW:]
@@ -86,8 +40,8 @@ def _window(sentence: str, quantity_text: str, subject: str) -> set[str]:
     return {w for w in before + after if not w.replace(".", "").isdigit()} - {subject}
 
 
-def find_conflicts(question: str, passages: list[Hit], document_frequency: Callable[[str], int]) -> list[FoundConflict]:
-    subject = subject_term(question, document_frequency)
+def find_conflicts(question: str, passages: list[Hit], statistics: TermStatistics) -> list[FoundConflict]:
+    subject = subject_term(question, statistics)
     if subject is None:
         return []
     facts = []  # (passage index, doc id, quantity, sentence, sentence words, window words)

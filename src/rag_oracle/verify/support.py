@@ -4,7 +4,7 @@ A sentence is *supported* by the passages it cites when
 1. lexical coverage: at least `min_coverage` (default 0.6) of the sentence's content words
    (lower-cased, stopwords removed, Snowball-stemmed, as for BM25) occur in the cited passages, and
 2. numeric consistency: every number with a unit in the sentence (dose, duration, percentage,
-   threshold) occurs in a cited passage with the same value and unit (see quantities.py).
+   threshold) occurs in a cited passage with the same value and unit (see rag_oracle/text/quantities.py).
 
 Coverage catches sentences about something the passage does not discuss; the numeric rule
 catches the dangerous case of a right-sounding sentence with a wrong number. It does not catch
@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag_oracle.index.lexical import tokenize_one
-from rag_oracle.verify.quantities import Quantity, unsupported_quantities
+from rag_oracle.text.analyzer import tokenize_one
+from rag_oracle.text.quantities import Quantity, unsupported_quantities
 
 _NEGATION = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b|n't\b", re.I)
 

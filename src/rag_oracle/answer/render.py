@@ -5,32 +5,9 @@ from __future__ import annotations
 from rag_oracle.types import Answer, Reference
 
 
-def _markers(numbers: list[int]) -> str:
-    return "".join(f"[{n}]" for n in numbers)
-
-
 def answer_body(answer: Answer) -> str:
-    """The answer's sections with inline [n] markers, without the reference list."""
-    if answer.abstained:
-        return answer.abstention_reason
-    blocks = []
-    for section in answer.sections:
-        if section.kind == "direct":
-            blocks.append(" ".join(f"{s.text} {_markers(s.citations)}" for s in section.sentences))
-            if answer.conflicts:
-                blocks.append(conflicts_block(answer))
-        else:
-            lines = "\n".join(f"- {s.text} {_markers(s.citations)}" for s in section.sentences)
-            blocks.append(f"{section.title}\n{lines}")
-    return "\n\n".join(blocks)
-
-
-def conflicts_block(answer: Answer) -> str:
-    lines = ["Conflicting evidence"]
-    for c in answer.conflicts:
-        sides = "; ".join(f"{v} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
-        lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
-    return "\n".join(lines)
+    """The answer's sections with inline [n] markers, without the reference list (`Answer.text`)."""
+    return answer.text
 
 
 def reference_line(ref: Reference) -> str:

@@ -10,11 +10,9 @@ when fewer than three apply, the list is topped up with the remaining facets in 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from rag_oracle.index.lexical import tokenize, tokenize_one
+from rag_oracle.text.analyzer import GENERIC, TermStatistics, surface_form, tokenize_one
 from rag_oracle.types import Hit
-from rag_oracle.verify.conflicts import GENERIC
 
 FACETS: list[tuple[str, re.Pattern, str]] = [
     ("dosing", re.compile(r"\b(?:dose|dosing|dosage|mg)\b", re.I), "What is the usual dose of {s}?"),
@@ -57,23 +55,14 @@ FACETS: list[tuple[str, re.Pattern, str]] = [
 ]
 
 
-def _surface(question: str, stem: str) -> str:
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9-]+", question):
-        if tokenize_one(word) == (stem,):
-            return word.lower() if not word.isupper() else word
-    return stem
-
-
-def related_questions(
-    question: str, passages: list[Hit], document_frequency: Callable[[str], int], *, limit: int = 5
-) -> list[str]:
-    terms = [t for t in set(tokenize([question])[0]) - GENERIC if document_frequency(t) > 0]
+def related_questions(question: str, passages: list[Hit], statistics: TermStatistics, *, limit: int = 5) -> list[str]:
+    terms = [t for t in set(tokenize_one(question)) - GENERIC if statistics.document_frequency(t) > 0]
     if not terms or not passages:
         return []
-    title_words = set(tokenize([" ".join(h.document.title for h in passages)])[0])
+    title_words = set(tokenize_one(" ".join(h.document.title for h in passages)))
     in_titles = [t for t in terms if t in title_words]
-    subject = min(in_titles or terms, key=lambda t: (document_frequency(t), t))
-    name = _surface(question, subject)
+    subject = min(in_titles or terms, key=lambda t: (statistics.document_frequency(t), t))
+    name = surface_form(question, subject)
     text = " ".join(h.chunk.text for h in passages)
     unasked = [(pattern, template) for _, pattern, template in FACETS if not pattern.search(question)]
     # Facets the passages discuss come first; others top the list up to three.

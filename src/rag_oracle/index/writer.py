@@ -1,0 +1,360 @@
+"""Write an index directory: the twin of `Index` (index/store.py), which reads it.
+
+An `IndexWriter` stages changes to one index directory (documents added, replaced or removed,
+source files ingested, aliases of duplicates) and `commit()` writes the next version: built in
+a temporary directory, manifest written last, swapped in atomically (index/atomic.py). Until
+`commit()` returns, readers see the previous version; if it raises, they keep seeing it.
+
+Vector i of the FAISS index is chunk i of chunks.jsonl. Adding only appends. Replacing or
+removing a document drops its chunks, so the FAISS index is rebuilt from the kept chunks'
+stored vectors (Flat, HNSW-Flat). Index types that keep no exact vectors (PQ, SQ, IVF) get the
+kept chunks embedded again with the writer's embedder, which is the one the index was built
+with (checked on open) and usually hits the embedding cache; the rebuilt index keeps the
+original training (centroids, codebooks).
+
+Example::
+
+    writer = IndexWriter.open("indexes/mine", settings, embedder)
+    texts = [embedding_text(doc.title, c.text) for c in chunks]
+    writer.add([doc], chunks, embedder.embed_documents(texts))
+    writer.add_source("papers/a.pdf", sha256="…", documents=1)
+    manifest = writer.commit(command="rag-oracle ingest papers/a.pdf --index indexes/mine")
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from rag_oracle import __version__
+from rag_oracle.embed.base import Embedder
+from rag_oracle.errors import DocumentNotFoundError, IncompleteIndexError, IndexSettingsMismatchError
+from rag_oracle.index import dense, lexical
+from rag_oracle.index.atomic import atomic_directory, recover_interrupted_swap
+from rag_oracle.index.manifest import MANIFEST, Manifest, file_entries, write_manifest
+from rag_oracle.index.store import ALIASES, CHUNKS, DOCUMENTS, SOURCES, Index, check_embedder
+from rag_oracle.settings import Settings
+from rag_oracle.text.passage import embedding_text
+from rag_oracle.types import Chunk, Document
+
+REEMBED_BATCH = 256
+
+
+def write_jsonl(path: Path, items: Iterable[object]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(item.model_dump_json() if hasattr(item, "model_dump_json") else json.dumps(item))
+            fh.write("\n")
+
+
+def check_settings(index: Index, settings: Settings, embedder: Embedder) -> None:
+    """Refuse to add to `index` with another embedder, chunking or FAISS spec than it was built with:
+    the index would mix two kinds of chunks (EmbedderMismatchError, IndexSettingsMismatchError)."""
+    check_embedder(index.manifest, embedder, index.path)
+    m = index.manifest
+    if m.fingerprint == settings.index_fingerprint():
+        return
+    diffs = []
+    if m.chunking != settings.chunk.model_dump():
+        diffs.append(f"chunking {m.chunking} vs {settings.chunk.model_dump()}")
+    if m.faiss.get("spec") != settings.index.faiss:
+        diffs.append(f"FAISS spec {m.faiss.get('spec')!r} vs {settings.index.faiss!r}")
+    raise IndexSettingsMismatchError(
+        f"{index.path} was built with different settings ({'; '.join(diffs) or 'embedding prompts'}); "
+        "adding to it would mix two kinds of chunks. Use the index's settings or a new --index directory."
+    )
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries loaded in this process that shape an index (recorded in the manifest)."""
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__}
+    for name in ("faiss", "bm25s", "sentence_transformers", "torch", "transformers", "pypdf"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "__version__"):
+            versions[name] = str(module.__version__)
+    return versions
+
+
+@dataclass(frozen=True)
+class _Staged:
+    document: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+
+
+class IndexWriter:
+    """Stages changes to the index at `path` and writes them atomically with `commit()`.
+
+    Open it with `IndexWriter.open`, which refuses a directory that is not an index and an
+    index built with other settings. `index` is the version on disk (None for a new index);
+    after `commit()` it is read again, so an `Index` obtained before the commit is stale.
+    Nothing touches the disk before `commit()`; after it, the writer can stage the next change.
+
+    Example::
+
+        writer = IndexWriter.open(path, settings, embedder)
+        writer.replace([new_version], new_chunks, new_vectors)
+        writer.remove(["doc-obsolete"])
+        writer.commit(command="…")
+    """
+
+    def __init__(self, path: Path, settings: Settings, embedder: Embedder, index: Index | None) -> None:
+        self.path = Path(path)
+        self.settings = settings
+        self.embedder = embedder
+        self._index = index
+        self._stale = False
+        self._reset()
+
+    @classmethod
+    def open(cls, path: str | Path, settings: Settings, embedder: Embedder) -> IndexWriter:
+        """A writer for the index at `path`: an existing index, or a new one if `path` is absent or empty.
+
+        Raises IncompleteIndexError for a non-empty directory without a manifest (not an index, or
+        a build that never finished: it is never written into), and EmbedderMismatchError or
+        IndexSettingsMismatchError when the index was built with other settings.
+        """
+        path = Path(path)
+        return cls(path, settings, embedder, _open_existing(path, settings, embedder))
+
+    def _reset(self) -> None:
+        self._removed: set[str] = set()  # documents on disk that the next version drops (or replaces)
+        self._added: dict[str, _Staged] = {}
+        self._sources: list[dict] = []
+        self._aliases: dict[str, str] = {}
+
+    @property
+    def index(self) -> Index | None:
+        """The index as it is on disk (None when there is none yet); read-only, for deduplication."""
+        if self._stale:
+            self._index = _open_existing(self.path, self.settings, self.embedder)
+            self._stale = False
+        return self._index
+
+    @property
+    def file_digests(self) -> frozenset[str]:
+        """sha256 of every source file recorded in the index, so unchanged files can be skipped."""
+        index = self.index
+        return frozenset(s["sha256"] for s in index.sources) if index else frozenset()
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything is staged, i.e. whether `commit()` would write."""
+        return bool(self._removed or self._added or self._sources or self._aliases)
+
+    def has_document(self, doc_id: str) -> bool:
+        """Whether the next version holds a document with this id (on disk and kept, or staged)."""
+        index = self.index
+        on_disk = index is not None and doc_id in index.documents and doc_id not in self._removed
+        return on_disk or doc_id in self._added
+
+    def add(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Stage new documents with their chunks and one vector per chunk (in chunk order).
+
+        A document id the index already holds is an error (ValueError): use `replace`.
+        """
+        present = [d.id for d in documents if self.has_document(d.id)]
+        if present:
+            raise ValueError(f"documents already in {self.path}: {present[:5]}; use replace() for a new version")
+        self._stage(documents, chunks, vectors)
+
+    def replace(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Stage new versions of documents the index holds: their old chunks and vectors are dropped,
+        and so are aliases that pointed at their old text."""
+        self._require_present([d.id for d in documents])
+        index = self.index
+        for doc in documents:
+            if index is not None and doc.id in index.documents:
+                self._removed.add(doc.id)
+        self._stage(documents, chunks, vectors)
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Stage the removal of documents, their chunks, and aliases that point at them."""
+        doc_ids = list(doc_ids)
+        self._require_present(doc_ids)
+        index = self.index
+        for doc_id in doc_ids:
+            self._added.pop(doc_id, None)
+            if index is not None and doc_id in index.documents:
+                self._removed.add(doc_id)
+
+    def add_source(self, path: str, sha256: str, documents: int) -> None:
+        """Record an ingested source file. It supersedes an earlier record of the same path: after a
+        changed file replaced its documents, the old version's digest must not count as ingested."""
+        self._sources = [s for s in self._sources if s["path"] != path]
+        self._sources.append({"path": path, "sha256": sha256, "documents": documents})
+
+    def add_alias(self, alias: str, canonical: str) -> None:
+        """Record that document `alias` has the same text as the stored document `canonical`."""
+        if alias == canonical:
+            raise ValueError(f"document {alias} cannot be an alias of itself")
+        self._aliases[alias] = canonical
+
+    def commit(self, command: str = "") -> Manifest:
+        """Write the next version of the index and swap it in; returns its manifest.
+
+        With nothing staged on an existing index, nothing is written and its manifest is returned.
+        An index holds at least one chunk: a commit that would leave none raises ValueError.
+        On any error the index on disk is left as it was and the staged changes are discarded.
+        """
+        base = self.index
+        if base is not None and not self.changed:
+            return base.manifest
+        try:
+            return self._write(base, command)
+        finally:
+            # The base's FAISS index may have been appended to in memory: read it again next time.
+            self._stale = True
+            self._reset()
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _require_present(self, doc_ids: list[str]) -> None:
+        missing = [d for d in doc_ids if not self.has_document(d)]
+        if missing:
+            raise DocumentNotFoundError(f"no document {missing[0]!r} in {self.path}; nothing to replace or remove")
+
+    def _stage(self, documents: Sequence[Document], chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(chunks), self.embedder.dimension):
+            raise ValueError(
+                f"expected {len(chunks)} vectors of dimension {self.embedder.dimension}, got shape {vectors.shape}"
+            )
+        ids = [d.id for d in documents]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"a document id occurs twice in one call: {sorted(ids)}")
+        by_doc: dict[str, list[int]] = {doc_id: [] for doc_id in ids}
+        for row, chunk in enumerate(chunks):
+            if chunk.doc_id not in by_doc:
+                raise ValueError(f"chunk {chunk.id} belongs to {chunk.doc_id}, which is not among the documents")
+            by_doc[chunk.doc_id].append(row)
+        for doc in documents:
+            rows = by_doc[doc.id]
+            self._added.pop(doc.id, None)  # a second version staged before a commit: the later one wins
+            self._added[doc.id] = _Staged(doc, [chunks[r] for r in rows], vectors[rows])
+
+    def _write(self, base: Index | None, command: str) -> Manifest:
+        settings, embedder = self.settings, self.embedder
+        staged = list(self._added.values())
+        kept_docs = [d for d in base.documents.values() if d.id not in self._removed] if base else []
+        documents = [*kept_docs, *(s.document for s in staged)]
+        kept_positions = [i for i, c in enumerate(base.chunks) if c.doc_id not in self._removed] if base else []
+        kept_chunks = [base.chunks[i] for i in kept_positions] if base else []
+        new_chunks = [c for s in staged for c in s.chunks]
+        chunks = [*kept_chunks, *new_chunks]
+        if not chunks:
+            # bm25s cannot index an empty corpus, and an index that can answer nothing helps no one.
+            raise ValueError(
+                f"{self.path}: an index must hold at least one chunk; nothing was written "
+                "(to delete an index, delete its directory)"
+            )
+        new_vectors = (
+            np.concatenate([s.vectors for s in staged])
+            if staged
+            else np.zeros((0, embedder.dimension), dtype=np.float32)
+        )
+        titles = {d.id: d.title for d in documents}
+        faiss_index = self._dense(base, kept_positions, kept_chunks, titles, new_vectors)
+        sources = self._merged_sources(base)
+        aliases = self._merged_aliases(base, {d.id for d in documents})
+        bm25 = lexical.build([embedding_text(titles[c.doc_id], c.text) for c in chunks])
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+
+        with atomic_directory(self.path) as tmp:
+            write_jsonl(tmp / DOCUMENTS, documents)
+            write_jsonl(tmp / CHUNKS, chunks)
+            write_jsonl(tmp / SOURCES, sources)
+            write_jsonl(tmp / ALIASES, [{"alias": a, "canonical": c} for a, c in sorted(aliases.items())])
+            dense.write(faiss_index, tmp)
+            lexical.save(bm25, tmp)
+            manifest = Manifest(
+                package_version=__version__,
+                library_versions=library_versions(),
+                created_at=base.manifest.created_at if base else now,
+                updated_at=now,
+                build_commands=[*(base.manifest.build_commands if base else []), *([command] if command else [])],
+                fingerprint=settings.index_fingerprint(),
+                embedder={"id": embedder.model_id, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
+                chunking=settings.chunk.model_dump(),
+                faiss={"spec": settings.index.faiss, "metric": "inner_product", "ntotal": int(faiss_index.ntotal)},
+                bm25=dict(lexical.PARAMS),
+                counts={
+                    "documents": len(documents),
+                    "chunks": len(chunks),
+                    "tokens": sum(c.token_count for c in chunks),
+                    "source_files": len(sources),
+                    "aliases": len(aliases),
+                },
+                files=file_entries(tmp),
+            )
+            write_manifest(tmp, manifest)  # last: without it the directory is never opened
+        return manifest
+
+    def _dense(
+        self,
+        base: Index | None,
+        kept_positions: list[int],
+        kept_chunks: list[Chunk],
+        titles: dict[str, str],
+        new_vectors: np.ndarray,
+    ):
+        spec = self.settings.index.faiss
+        if base is None:
+            faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
+        elif len(kept_positions) == len(base.chunks):
+            faiss_index = base.faiss_index  # nothing dropped: append to it
+        else:
+            kept = dense.reconstruct(base.faiss_index, np.array(kept_positions, dtype=np.int64))
+            if kept is None:
+                # Lossy codes cannot give the vectors back: embed the kept chunks again (the same
+                # embedder built them; the cache usually has them) and keep the original training.
+                faiss_index = dense.empty_like(base.faiss_index)
+                kept = self._embed_again(kept_chunks, titles)
+            else:
+                faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
+            new_vectors = np.concatenate([kept.reshape(-1, self.embedder.dimension), new_vectors])
+        dense.add_vectors(faiss_index, new_vectors, spec)
+        return faiss_index
+
+    def _embed_again(self, chunks: list[Chunk], titles: dict[str, str]) -> np.ndarray:
+        parts = [np.zeros((0, self.embedder.dimension), dtype=np.float32)]
+        for i in range(0, len(chunks), REEMBED_BATCH):
+            batch = chunks[i : i + REEMBED_BATCH]
+            parts.append(self.embedder.embed_documents([embedding_text(titles[c.doc_id], c.text) for c in batch]))
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def _merged_sources(self, base: Index | None) -> list[dict]:
+        superseded = {s["path"] for s in self._sources}
+        kept = [s for s in (base.sources if base else []) if s["path"] not in superseded]
+        return [*kept, *self._sources]
+
+    def _merged_aliases(self, base: Index | None, doc_ids: set[str]) -> dict[str, str]:
+        # An alias of a removed or replaced document named text the index no longer holds; an id
+        # that is now a document in its own right is no longer an alias.
+        aliases = {a: c for a, c in (base.aliases if base else {}).items() if c not in self._removed}
+        aliases.update(self._aliases)
+        aliases = {a: c for a, c in aliases.items() if a not in doc_ids}
+        dangling = sorted(a for a, c in aliases.items() if c not in doc_ids)
+        if dangling:
+            raise ValueError(f"aliases {dangling[:5]} point at documents the index will not hold")
+        return aliases
+
+
+def _open_existing(path: Path, settings: Settings, embedder: Embedder) -> Index | None:
+    recover_interrupted_swap(path)
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        return None
+    if not (path / MANIFEST).is_file():
+        raise IncompleteIndexError(
+            f"{path} exists but has no {MANIFEST}: not an index, or a build that never finished. "
+            "Refusing to write into it; choose another --index or delete it."
+        )
+    index = Index.open(path)
+    check_settings(index, settings, embedder)
+    return index

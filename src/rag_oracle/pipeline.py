@@ -1,0 +1,190 @@
+"""The one question path. `ask`, `chat`, every server route, the OpenAI-compatible endpoint and
+`eval run` all answer through `Pipeline.run`, so an evaluation measures the program users run.
+
+A question goes:
+
+1. retrieve: the retriever's top `max(retrieve.k, 3 * answer.top_k)` chunks (a pool deeper than
+   the generator reads: room for source diversity and for conflicting passages);
+   `callbacks.on_retrieved(hits)` is called;
+2. select: the answer builder keeps at most `answer.max_passages_per_document` chunks per
+   document, then those whose stored vector is similar enough to the question; none: the
+   answer abstains and no generator is asked;
+3. draft: the generator writes a `Draft` citing the passages by number (`callbacks.on_token`
+   receives an LLM's text as it streams);
+4. finish: the answer builder verifies the draft, cites conflicts, adds related questions,
+   decides yes/no questions and stamps provenance.
+
+Per-request settings (`overrides`, nested like the settings tree) are arguments of `run`: a
+request never changes the pipeline, so concurrent requests cannot see each other's settings.
+
+Example::
+
+    pipeline = Pipeline(index, embedder, settings)
+    answer = pipeline.run("How long before surgery should warfarin be stopped?",
+                          overrides={"answer": {"audience": "patient"}},
+                          callbacks=Callbacks(on_retrieved=lambda hits: print(len(hits))))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from rag_oracle import __version__
+from rag_oracle.answer.builder import AnswerBuilder
+from rag_oracle.embed.base import Embedder
+from rag_oracle.generate import make_generator
+from rag_oracle.generate.base import Generator
+from rag_oracle.index.store import Index, check_embedder
+from rag_oracle.retrieve import make_retriever
+from rag_oracle.retrieve.base import Retriever
+from rag_oracle.settings import Settings
+from rag_oracle.types import Answer, Filters, Hit, Provenance
+
+Overrides = dict[str, dict[str, Any]]
+_VARIANTS = 32  # distinct per-request settings kept ready (each a retriever and a generator)
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """What a caller hears while a question is answered. Both are optional."""
+
+    on_retrieved: Callable[[list[Hit]], None] | None = None
+    on_token: Callable[[str], None] | None = None
+
+
+def settings_hash(settings: Settings) -> str:
+    """sha256 (16 hex) of every setting that shapes an answer (retrieval, answer, and the LLM when used)."""
+    shaping: dict[str, Any] = {
+        "embed": {"model": settings.embed.model, "query_prompt": settings.embed.query_prompt},
+        "retrieve": settings.retrieve.model_dump(mode="json"),
+        "answer": settings.answer.model_dump(mode="json"),
+    }
+    if settings.answer.generator == "llm":
+        llm = settings.llm.model_dump(mode="json")
+        for operational in ("timeout", "max_retries", "api_key_env"):
+            llm.pop(operational, None)
+        shaping["llm"] = llm
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def pool_size(settings: Settings) -> int:
+    """How many chunks a question retrieves before source diversity and the relevance gate."""
+    return max(settings.retrieve.k, 3 * settings.answer.top_k)
+
+
+class Pipeline:
+    """An opened index with the embedder, retrievers, generators and answer builder that answer on it."""
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        generator: Generator | None = None,
+        retriever: Retriever | None = None,
+    ) -> None:
+        check_embedder(index.manifest, embedder, index.path)
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.retriever = retriever or make_retriever(index, embedder, settings.retrieve)
+        self.generator = generator or make_generator(embedder, settings)
+        self._variants: OrderedDict[str, tuple[Settings, Retriever, Generator]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- the question path ------------------------------------------------------------------
+
+    def run(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        overrides: Overrides | None = None,
+        callbacks: Callbacks | None = None,
+    ) -> Answer:
+        """A cited answer to `question`, or an abstention that says why (see the module docstring)."""
+        callbacks = callbacks or Callbacks()
+        settings, retriever, generator = self.components(overrides)
+        start = perf_counter()
+        hits = retriever.search(question, pool_size(settings), filters)
+        retrieved = perf_counter()
+        if callbacks.on_retrieved is not None:
+            callbacks.on_retrieved(hits)
+        builder = AnswerBuilder(settings.answer, self.index, self.embedder, self._provenance(settings, generator))
+        selection = builder.select(question, hits)
+        if not selection.passages:
+            answer = builder.abstain(question, selection, generator.label)
+        else:
+            draft = generator.draft(question, selection.passages, on_token=callbacks.on_token)
+            answer = builder.finish(question, draft, selection)
+        done = perf_counter()
+        timings = {
+            "retrieve": round((retrieved - start) * 1000, 2),
+            "generate": round((done - retrieved) * 1000, 2),
+            "total": round((done - start) * 1000, 2),
+        }
+        return answer.model_copy(update={"timings_ms": timings})
+
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, overrides: Overrides | None = None
+    ) -> list[Hit]:
+        """Ranked chunks for `query` (no generation)."""
+        settings, retriever, _ = self.components(overrides)
+        return retriever.search(query, settings.retrieve.k if k is None else k, filters)
+
+    # --- per-request settings --------------------------------------------------------------
+
+    def components(self, overrides: Overrides | None) -> tuple[Settings, Retriever, Generator]:
+        """The settings, retriever and generator for a request with these overrides.
+
+        No overrides (or overrides equal to the pipeline's settings) give the pipeline's own; other
+        combinations are built once and kept (at most 32, least recently used dropped).
+        """
+        if not overrides:
+            return self.settings, self.retriever, self.generator
+        settings = self.settings.with_overrides(overrides)
+        if settings == self.settings:
+            return self.settings, self.retriever, self.generator
+        key = json.dumps(settings.model_dump(mode="json"), sort_keys=True)
+        with self._lock:
+            found = self._variants.get(key)
+            if found is not None:
+                self._variants.move_to_end(key)
+                return found
+        retriever = (
+            self.retriever
+            if settings.retrieve == self.settings.retrieve
+            else make_retriever(self.index, self.embedder, settings.retrieve)
+        )
+        same_generator = settings.answer == self.settings.answer and settings.llm == self.settings.llm
+        generator = self.generator if same_generator else make_generator(self.embedder, settings)
+        with self._lock:
+            found = self._variants.setdefault(key, (settings, retriever, generator))
+            self._variants.move_to_end(key)
+            while len(self._variants) > _VARIANTS:
+                self._variants.popitem(last=False)
+        return found
+
+    def _provenance(self, settings: Settings, generator: Generator) -> Provenance:
+        identity = generator.identity
+        manifest = self.index.manifest
+        chunks = manifest.files.get("chunks.jsonl")
+        return Provenance(
+            package_version=__version__,
+            settings_hash=settings_hash(settings),
+            index_fingerprint=manifest.fingerprint,
+            index_checksum=chunks.sha256 if chunks else "",
+            embedder=self.embedder.model_id,
+            generator=generator.label,
+            prompt_id=identity.get("prompt_id"),  # type: ignore[arg-type]
+            prompt_version=identity.get("prompt_version"),  # type: ignore[arg-type]
+            prompt_sha256=identity.get("prompt_sha256"),  # type: ignore[arg-type]
+            model=identity.get("model"),  # type: ignore[arg-type]
+        )
