@@ -82,7 +82,8 @@ def main() -> int:
     from rag_oracle.embed import make_embedder
     from rag_oracle.embed.cache import CachedEmbedder
     from rag_oracle.embed.sentence_transformer import SentenceTransformerEmbedder
-    from rag_oracle.index.store import Index, embedding_text
+    from rag_oracle.index.store import Index
+    from rag_oracle.text.passage import embedding_text
 
     progress = None
     if not args.no_progress:

@@ -231,10 +231,12 @@ def imports() -> list[Import]:
 
 def test_no_private_names_cross_packages(imports: list[Import]) -> None:
     bad = private_crossings(imports)
-    assert not bad, (
-        "private names (or modules) imported from another package; make them public or move the code:\n"
-        + "\n".join(f"  {i}" for i in bad)
-    )
+    if bad:
+        pytest.fail(
+            "private names (or modules) imported from another package; make them public or move the code:\n"
+            + "\n".join(f"  {i}" for i in bad),
+            pytrace=False,
+        )
 
 
 def test_no_import_cycles(imports: list[Import]) -> None:
@@ -243,15 +245,18 @@ def test_no_import_cycles(imports: list[Import]) -> None:
     for component, edges in cycles:
         report.append(f"cycle among {len(component)} modules: {', '.join(component)}")
         report += [f"    {edge}" for edge in edges]
-    assert not cycles, "import cycles (TYPE_CHECKING imports excluded):\n" + "\n".join(report)
+    if cycles:
+        pytest.fail("import cycles (TYPE_CHECKING imports excluded):\n" + "\n".join(report), pytrace=False)
 
 
 def test_text_layer_imports_no_stage(imports: list[Import]) -> None:
     bad = text_layer_violations(imports)
-    assert not bad, (
-        f"rag_oracle.text may import only {sorted(TEXT_MAY_IMPORT)}; these reach into stages:\n"
-        + "\n".join(f"  {i}{' (TYPE_CHECKING)' if i.type_only else ''}" for i in bad)
-    )
+    if bad:
+        pytest.fail(
+            f"rag_oracle.text may import only {sorted(TEXT_MAY_IMPORT)}; these reach into stages:\n"
+            + "\n".join(f"  {i}{' (TYPE_CHECKING)' if i.type_only else ''}" for i in bad),
+            pytrace=False,
+        )
 
 
 # --- the checks themselves can fail ----------------------------------------------------------

@@ -11,9 +11,8 @@ The library is the product; the CLI and the server are thin layers over it::
     print(answer.text)
 """
 
-__version__ = "0.1.0"
-
 from rag_oracle.api import RagOracle, ingest, open_index
 from rag_oracle.settings import Settings, load_settings
+from rag_oracle.version import __version__
 
 __all__ = ["RagOracle", "Settings", "__version__", "ingest", "load_settings", "open_index"]

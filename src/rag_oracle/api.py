@@ -110,7 +110,7 @@ def sample_index_path(settings: Settings) -> Path:
     chunking or the embedder builds a new index instead of silently reusing the old one."""
     import hashlib
 
-    from rag_oracle import __version__
+    from rag_oracle.version import __version__
 
     # The package version is part of the name too: a new release may load or chunk differently.
     digest = hashlib.sha256(f"{settings.index_fingerprint()}|{__version__}".encode()).hexdigest()[:8]

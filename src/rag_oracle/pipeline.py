@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from rag_oracle import __version__
+from rag_oracle.version import __version__
 from rag_oracle.answer.builder import AnswerBuilder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate import make_generator

@@ -19,6 +19,7 @@ class Frequencies:
     def document_frequency(self, term: str) -> int:
         return FREQUENCIES.get(term, 0)
 
+
 FIRST = Exchange(
     question="What is the dose of clonazepam for depression?",
     standalone="What is the dose of clonazepam for depression?",

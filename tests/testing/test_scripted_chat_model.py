@@ -26,7 +26,10 @@ def test_history_records_every_request() -> None:
     model.invoke([SystemMessage("rules"), HumanMessage("question one")])
     with pytest.raises(ConnectionError, match="refused"):
         model.invoke("question two")
-    assert [[m.content for m in messages] for messages in model.history] == [["rules", "question one"], ["question two"]]
+    assert [[m.content for m in messages] for messages in model.history] == [
+        ["rules", "question one"],
+        ["question two"],
+    ]
     assert [type(m).__name__ for m in model.history[0]] == ["SystemMessage", "HumanMessage"]
     model.history.clear()  # a copy: the record cannot be altered from outside
     assert len(model.history) == 2
@@ -50,7 +53,9 @@ def test_an_exception_is_raised_when_streaming_too() -> None:
 def test_an_empty_queue_is_a_clear_error() -> None:
     model = ScriptedChatModel(["only"])
     model.invoke("first call")
-    with pytest.raises(ScriptExhaustedError, match=r"no reply left for call 2: it was scripted with 1 reply\b.*'second"):
+    with pytest.raises(
+        ScriptExhaustedError, match=r"no reply left for call 2: it was scripted with 1 reply\b.*'second"
+    ):
         model.invoke("second call")
     with pytest.raises(ScriptExhaustedError, match="scripted with 0 replies"):
         ScriptedChatModel().invoke("x")

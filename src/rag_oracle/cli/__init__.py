@@ -17,7 +17,7 @@ import logging
 
 import click
 
-from rag_oracle import __version__
+from rag_oracle.version import __version__
 from rag_oracle.cli import answer, evaluate, index, ingest, prompts, serve
 from rag_oracle.cli.errors import ErrorMappingGroup
 from rag_oracle.cli.progress import TqdmProgress

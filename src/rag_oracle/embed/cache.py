@@ -62,7 +62,10 @@ class _ThreadConnection:
             self.conn.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the modules this needs may already be gone
+            pass
 
 
 class CachedEmbedder:

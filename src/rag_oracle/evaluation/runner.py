@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from rag_oracle import __version__
+from rag_oracle.version import __version__
 from rag_oracle.api import RagOracle, document_ranking
 from rag_oracle.errors import RagOracleError, RunConfigMismatchError
 from rag_oracle.evaluation.answer_metrics import cosine, rouge, token_f1

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag_oracle import __version__
+from rag_oracle.version import __version__
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import DocumentNotFoundError, IncompleteIndexError, IndexSettingsMismatchError
 from rag_oracle.index import dense, lexical

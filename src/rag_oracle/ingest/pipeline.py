@@ -78,6 +78,7 @@ class _Run:
     dropped: set[str] = field(default_factory=set)  # documents on disk the next version drops
     new_aliases: dict[str, str] = field(default_factory=dict)
     read_from: dict[str, str] = field(default_factory=dict)  # doc id -> file this run read it from
+    pending_chunks: int = 0
 
     @classmethod
     def start(cls, index: Index | None, file_digests: frozenset[str]) -> _Run:
@@ -94,7 +95,8 @@ class _Run:
         digest = self.hashes.pop(doc_id)
         if self.owners.get(digest) == doc_id:
             del self.owners[digest]
-        self.pending.pop(doc_id, None)
+        _, chunks = self.pending.pop(doc_id, (None, []))
+        self.pending_chunks -= len(chunks)
         if doc_id in self.on_disk:
             self.dropped.add(doc_id)
         for alias in [a for a, c in self.aliases.items() if c == doc_id]:
@@ -110,6 +112,7 @@ class _Run:
         self.aliases.pop(doc.id, None)  # an alias that now has text of its own is a document
         self.new_aliases.pop(doc.id, None)
         self.pending[doc.id] = (doc, chunks)
+        self.pending_chunks += len(chunks)
         self.hashes[doc.id] = doc.content_hash
         self.owners[doc.content_hash] = doc.id
         self.read_from[doc.id] = str(path)
@@ -153,7 +156,7 @@ def ingest(
         file_reports.append(file_report)
         if file_report.status != "failed" and file_report.reason != UNCHANGED:
             writer.add_source(str(path), file_report.sha256, file_report.documents)
-        progress.advance(1, documents=len(run.pending), chunks=sum(len(c) for _, c in run.pending.values()))
+        progress.advance(1, documents=len(run.pending), chunks=run.pending_chunks)
     progress.finish()
     seconds = {"read_chunk": perf_counter() - timer}
 

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag_oracle import __version__
+from rag_oracle.version import __version__
 from rag_oracle.chat import ChatService
 from rag_oracle.server.auth import require_api_key
 from rag_oracle.server.config import ServerConfig

@@ -10,7 +10,7 @@ from rag_oracle.answer.builder import AnswerBuilder, Selection
 from rag_oracle.generate.base import Generator
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.text.analyzer import UniformStatistics
-from rag_oracle.types import Chunk, Draft, DraftSentence, DocumentInfo, Hit
+from rag_oracle.types import Chunk, DocumentInfo, Draft, DraftSentence, Hit
 
 CONTRACT_QUESTION = "How many days before surgery should warfarin be stopped?"
 
