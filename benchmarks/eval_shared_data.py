@@ -29,9 +29,16 @@ SETS = {
     "medquad": "questions.sample.jsonl",
 }
 COLUMNS = [
-    ("retrieval", "ndcg@10"), ("retrieval", "recall@10"), ("answer", "rougeL"), ("answer", "token_f1"),
-    ("answer", "semantic_similarity"), ("decision", "accuracy"), ("decision", "macro_f1"),
-    ("citations", "support"), ("citations", "numeric_support"), ("citations", "abstention_rate"),
+    ("retrieval", "ndcg@10"),
+    ("retrieval", "recall@10"),
+    ("answer", "rougeL"),
+    ("answer", "token_f1"),
+    ("answer", "semantic_similarity"),
+    ("decision", "accuracy"),
+    ("decision", "macro_f1"),
+    ("citations", "support"),
+    ("citations", "numeric_support"),
+    ("citations", "abstention_rate"),
 ]
 
 
@@ -57,12 +64,25 @@ def main() -> int:
         index = Path(args.index_root) / f"bench-{name}-{settings.index_fingerprint()[:8]}"
         if not (index / "manifest.json").is_file():
             t = time.perf_counter()
-            report = ingest([folder / "corpus.jsonl"], index, settings, embedder=embedder, progress=TqdmProgress(),
-                            command=f"benchmarks/eval_shared_data.py ({name})")
+            report = ingest(
+                [folder / "corpus.jsonl"],
+                index,
+                settings,
+                embedder=embedder,
+                progress=TqdmProgress(),
+                command=f"benchmarks/eval_shared_data.py ({name})",
+            )
             print(f"{name}: index built in {time.perf_counter() - t:.0f}s: {report.summary()}", file=sys.stderr)
         out = Path(args.out) / f"{name}-{args.mode}"
-        result = run_evaluation(qfile, index, out, settings, limit=limits.get(name), progress=TqdmProgress(),
-                                command=f"benchmarks/eval_shared_data.py --sets {name} --mode {args.mode}")
+        result = run_evaluation(
+            qfile,
+            index,
+            out,
+            settings,
+            limit=limits.get(name),
+            progress=TqdmProgress(),
+            command=f"benchmarks/eval_shared_data.py --sets {name} --mode {args.mode}",
+        )
         rows[name] = result.metrics
     header = "| set | n | " + " | ".join(f"{g} {m}" for g, m in COLUMNS) + " | p50 ms | p95 ms |"
     print(header)
@@ -71,9 +91,15 @@ def main() -> int:
         cells = []
         for g, k in COLUMNS:
             e = m.get(g, {}).get(k)
-            cells.append("–" if not e or e["mean"] is None else f"{e['mean']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]")
+            cells.append(
+                "–" if not e or e["mean"] is None else f"{e['mean']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]"
+            )
         lat = m["latency"]["total"]
-        print(f"| {name} | {m['counts']['questions']} | " + " | ".join(cells) + f" | {lat['p50']:.0f} | {lat['p95']:.0f} |")
+        print(
+            f"| {name} | {m['counts']['questions']} | "
+            + " | ".join(cells)
+            + f" | {lat['p50']:.0f} | {lat['p95']:.0f} |"
+        )
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / f"summary-{args.mode}.json").write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -22,8 +22,12 @@ from rag_oracle.cli import TqdmProgress
 from rag_oracle.embed import make_embedder
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
-QUESTION_FILES = {"scifact": "questions.train.jsonl", "bioasq": "questions.dev.jsonl",
-                  "pubmedqa": "questions.dev.jsonl", "medquad": "questions.sample.jsonl"}
+QUESTION_FILES = {
+    "scifact": "questions.train.jsonl",
+    "bioasq": "questions.dev.jsonl",
+    "pubmedqa": "questions.dev.jsonl",
+    "medquad": "questions.sample.jsonl",
+}
 
 
 def load_questions(path: Path, limit: int | None) -> list[dict]:
@@ -65,8 +69,14 @@ def main() -> int:
         index_dir = Path(args.index_root) / f"bench-{name}-{settings.index_fingerprint()[:8]}"
         if not (index_dir / "manifest.json").is_file():
             t = time.perf_counter()
-            report = ingest([folder / "corpus.jsonl"], index_dir, settings, embedder=embedder,
-                            progress=TqdmProgress(), command=f"benchmarks/retrieval_quality.py ({name})")
+            report = ingest(
+                [folder / "corpus.jsonl"],
+                index_dir,
+                settings,
+                embedder=embedder,
+                progress=TqdmProgress(),
+                command=f"benchmarks/retrieval_quality.py ({name})",
+            )
             print(f"{name}: built {index_dir} in {time.perf_counter() - t:.0f}s: {report.summary()}", file=sys.stderr)
         questions = load_questions(qfile, args.limit)
         results[name] = {"questions": len(questions), "index": str(index_dir)}
@@ -89,8 +99,10 @@ def main() -> int:
     for name, res in results.items():
         for mode in args.modes:
             r = res[mode]
-            print(f"{name:<10} {mode:<8} {r['ndcg@10']:>8.4f} {r['recall@10']:>7.4f} {r['recall@100']:>7.4f} "
-                  f"{r['mrr@10']:>7.4f} {r['ms_per_query']:>7.1f}")
+            print(
+                f"{name:<10} {mode:<8} {r['ndcg@10']:>8.4f} {r['recall@10']:>7.4f} {r['recall@100']:>7.4f} "
+                f"{r['mrr@10']:>7.4f} {r['ms_per_query']:>7.1f}"
+            )
         print(f"{'':<10} ({res['questions']} questions)")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -298,7 +298,9 @@ def _check_latin1(doc: dict) -> None:
             try:
                 value.encode("latin-1")
             except UnicodeEncodeError as exc:
-                raise SystemExit(f"non latin-1 text in {doc['slug']} ({where}): {value[exc.start : exc.end]!r}") from None
+                raise SystemExit(
+                    f"non latin-1 text in {doc['slug']} ({where}): {value[exc.start : exc.end]!r}"
+                ) from None
         elif isinstance(value, dict):
             for k, v in value.items():
                 walk(v, f"{where}.{k}")

@@ -53,6 +53,9 @@ DRAFT = T.Draft(
     raw_text="Stop warfarin 5 days before surgery. [1]",
     generator="llm:answer@1",
 )
+FILE_REPORT = T.FileReport(
+    path="corpus/a.pdf", status="ingested", documents=1, chunks=3, warnings=["w"], sha256="a" * 64
+)
 MESSAGE = T.ChatMessage(seq=2, role="assistant", content=ANSWER.text, answer=ANSWER, created_at="2026-01-01T00:00:00Z")
 
 EXAMPLES: dict[type[BaseModel], BaseModel] = {
@@ -85,6 +88,18 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     T.Turn: T.Turn(session_id="s", seq=2, question="q?", standalone_question="q?", answer=ANSWER),
     T.ChatMessage: MESSAGE,
     T.SessionInfo: T.SessionInfo(id="s", created_at="t", updated_at="t", settings={"answer": {"audience": "patient"}}),
+    T.FileReport: FILE_REPORT,
+    T.IngestReport: T.IngestReport(
+        index_path="indexes/x",
+        files=[FILE_REPORT],
+        documents_added=1,
+        chunks_added=3,
+        tokens_added=120,
+        total_documents=1,
+        total_chunks=3,
+        seconds={"embed": 0.5},
+        embed_cache={"hits": 0, "misses": 3},
+    ),
     T.Session: T.Session(id="s", created_at="t", updated_at="t", message_count=1, messages=[MESSAGE]),
 }
 

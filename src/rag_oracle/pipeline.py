@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from rag_oracle.version import __version__
 from rag_oracle.answer.builder import AnswerBuilder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate import make_generator
@@ -46,6 +45,7 @@ from rag_oracle.retrieve import make_retriever
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings
 from rag_oracle.types import Answer, Filters, Hit, Provenance
+from rag_oracle.version import __version__
 
 Overrides = dict[str, dict[str, Any]]
 _VARIANTS = 32  # distinct per-request settings kept ready (each a retriever and a generator)

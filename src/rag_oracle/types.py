@@ -289,9 +289,7 @@ class Draft(_Frozen):
     related_questions: list[str] = Field(default_factory=list, description="The generator's own follow-ups.")
     raw_text: str = Field("", description="The model's output as written (LLM generators); empty otherwise.")
     generator: str = Field(description="name@version of the generator that wrote it.")
-    declined: str = Field(
-        "", description="Non-empty when the generator found nothing to say from the passages: why."
-    )
+    declined: str = Field("", description="Non-empty when the generator found nothing to say from the passages: why.")
 
 
 # --- retrieval filters ------------------------------------------------------------------------------

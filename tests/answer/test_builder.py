@@ -17,9 +17,9 @@ class CarelessGenerator:
     name = "careless"
     version = "1"
     label = "careless@1"
-    identity = {"name": "careless", "version": "1"}
 
     def __init__(self) -> None:
+        self.identity = {"name": "careless", "version": "1"}
         self.calls: list[list[Hit]] = []
 
     def draft(self, question, passages, on_token=None):
@@ -78,7 +78,9 @@ def test_stored_vectors_are_the_indexed_ones(built_index, settings):
 
 def test_abstention_skips_the_generator_and_carries_provenance(built_index, settings):
     generator = CarelessGenerator()
-    oracle = RagOracle(built_index, settings.with_overrides({"answer": {"min_passage_similarity": 0.99}}), generator=generator)
+    oracle = RagOracle(
+        built_index, settings.with_overrides({"answer": {"min_passage_similarity": 0.99}}), generator=generator
+    )
     answer = oracle.ask("How many days before surgery should warfarin be stopped?")
     assert answer.abstained and "relevant enough" in answer.abstention_reason
     assert generator.calls == []

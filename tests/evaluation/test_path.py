@@ -43,7 +43,9 @@ QUESTIONS = [
 def _write_questions(path: Path, questions: list[str]) -> Path:
     with open(path, "w", encoding="utf-8") as fh:
         for i, q in enumerate(questions):
-            fh.write(json.dumps({"id": f"q{i}", "question": q, "decision": "yes" if q.startswith("Is") else None}) + "\n")
+            fh.write(
+                json.dumps({"id": f"q{i}", "question": q, "decision": "yes" if q.startswith("Is") else None}) + "\n"
+            )
     return path
 
 

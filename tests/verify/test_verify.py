@@ -25,11 +25,11 @@ class Stats:
         return self.df(term)
 
 
-def DraftSection(kind, title, sentences):  # noqa: N802  (reads like the old positional constructor)
+def DraftSection(kind, title, sentences):
     return _Section(kind=kind, title=title, sentences=sentences)
 
 
-def S(text: str, citations: list[int]) -> DraftSentence:  # noqa: N802
+def S(text: str, citations: list[int]) -> DraftSentence:
     return DraftSentence(text=text, citations=citations)
 
 
@@ -112,9 +112,7 @@ def test_invented_dose_is_caught() -> None:
 
 
 def test_uncited_sentence_is_unsupported() -> None:
-    result = verify(
-        [DraftSection("direct", "Answer", [S("Stop warfarin 5 days before surgery.", [])])], PASSAGES
-    )
+    result = verify([DraftSection("direct", "Answer", [S("Stop warfarin 5 days before surgery.", [])])], PASSAGES)
     assert result.checks[0].status == "removed" and "no valid citation" in result.checks[0].reasons
 
 
@@ -172,9 +170,9 @@ def test_same_range_or_unrelated_statements_are_not_conflicts() -> None:
 
 
 def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
+    from rag_oracle.answer.render import render_markdown
     from rag_oracle.embed.hashing import HashEmbedder
     from rag_oracle.generate.extractive import ExtractiveGenerator
-    from rag_oracle.answer.render import render_markdown
 
     passages = [
         hit(

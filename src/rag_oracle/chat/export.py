@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from rag_oracle.version import __version__
-from rag_oracle.chat.store import Session
 from rag_oracle.answer.render import answer_body, reference_line
+from rag_oracle.chat.store import Session
 from rag_oracle.types import Answer
+from rag_oracle.version import __version__
 
 EXPORT_FORMAT = "rag-oracle.session"
 EXPORT_VERSION = 1

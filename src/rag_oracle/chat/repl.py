@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rag_oracle.answer.render import render_markdown
 from rag_oracle.chat.service import ChatService
 from rag_oracle.errors import QueryError, RagOracleError
-from rag_oracle.answer.render import render_markdown
 
 HELP = """Commands:
   /new [TITLE]      start a new conversation

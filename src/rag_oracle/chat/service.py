@@ -41,7 +41,6 @@ ALLOWED_OVERRIDES: dict[str, frozenset[str]] = {
 ExportFormat = Literal["json", "markdown"]
 
 
-
 def check_question(question: str) -> str:
     """The question with its whitespace normalised; QueryError when empty or too long."""
     text = " ".join((question or "").split())
@@ -224,6 +223,8 @@ def history_of(session: Session) -> list[Exchange]:
         if message.role == "user":
             pending = message
         elif pending is not None:
-            exchanges.append(Exchange(question=pending.content, standalone=pending.standalone_question, answer=message.content))
+            exchanges.append(
+                Exchange(question=pending.content, standalone=pending.standalone_question, answer=message.content)
+            )
             pending = None
     return exchanges

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag_oracle.errors import RagOracleError, SessionNotFoundError, SessionStoreError
+from rag_oracle.errors import SessionNotFoundError, SessionStoreError
 from rag_oracle.types import Answer, ChatMessage, Session, SessionInfo
 
 SCHEMA_VERSION = 1
@@ -61,8 +61,6 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (session_id, seq)
 );
 """
-
-
 
 
 def default_db_path() -> Path:

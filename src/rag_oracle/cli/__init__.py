@@ -17,11 +17,11 @@ import logging
 
 import click
 
-from rag_oracle.version import __version__
 from rag_oracle.cli import answer, evaluate, index, ingest, prompts, serve
 from rag_oracle.cli.errors import ErrorMappingGroup
 from rag_oracle.cli.progress import TqdmProgress
 from rag_oracle.settings import load_settings
+from rag_oracle.version import __version__
 
 
 @click.group(cls=ErrorMappingGroup)

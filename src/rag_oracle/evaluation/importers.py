@@ -21,9 +21,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from rag_oracle.errors import ImportFormatError, RagOracleError
-
-
+from rag_oracle.errors import ImportFormatError
 
 FORMATS = ("pubmedqa", "bioasq", "beir")
 

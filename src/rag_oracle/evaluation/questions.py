@@ -15,10 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rag_oracle.errors import QuestionFileError, RagOracleError
+from rag_oracle.errors import QuestionFileError
 from rag_oracle.index.manifest import sha256_file
-
-
 
 Decision = Literal["yes", "no", "maybe"]
 

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from rag_oracle.version import __version__
 from rag_oracle.api import RagOracle, document_ranking
 from rag_oracle.errors import RagOracleError, RunConfigMismatchError
 from rag_oracle.evaluation.answer_metrics import cosine, rouge, token_f1
@@ -41,12 +40,12 @@ from rag_oracle.evaluation.questions import EvalQuestion, file_sha256, load_ques
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from rag_oracle.ingest.pipeline import NullProgress, Progress
 from rag_oracle.settings import Settings
+from rag_oracle.version import __version__
 
 PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
 MANIFEST = "manifest.json"
 RETRIEVAL_DEPTH = 100  # documents ranked per question, for recall@100
-
 
 
 @dataclass
@@ -91,8 +90,9 @@ def _versions() -> dict[str, str]:
 
 def _identity(questions_path: Path, oracle: RagOracle, limit: int | None) -> dict[str, object]:
     """What must match for a run directory to be resumed."""
+    # The [server] and [chat] sections are how the program is served, not what it answers.
     return {
-        "settings": oracle.settings.model_dump(mode="json"),
+        "settings": oracle.settings.model_dump(mode="json", exclude={"server", "chat"}),
         "generator": dict(oracle.generator.identity),
         "index": {
             "path": str(oracle.index.path),

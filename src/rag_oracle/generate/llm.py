@@ -32,8 +32,6 @@ from rag_oracle.text.markers import markers_in, strip_markers
 from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.types import Draft, DraftSection, DraftSentence, Hit
 
-
-
 _SECTION_KINDS = [
     (re.compile(r"answer|summary|bottom line", re.I), "direct", "Answer"),
     (re.compile(r"dos(e|ing|age)|administration", re.I), "dosing", "Dosing and administration"),

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rag_oracle.version import __version__
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import DocumentNotFoundError, IncompleteIndexError, IndexSettingsMismatchError
 from rag_oracle.index import dense, lexical
@@ -42,6 +41,7 @@ from rag_oracle.index.store import ALIASES, CHUNKS, DOCUMENTS, SOURCES, Index, c
 from rag_oracle.settings import Settings
 from rag_oracle.text.passage import embedding_text
 from rag_oracle.types import Chunk, Document
+from rag_oracle.version import __version__
 
 REEMBED_BATCH = 256
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.settings import ChunkSettings
+from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.types import Chunk, Document
 
 TokenCounter = Callable[[Sequence[str]], list[int]]

@@ -21,7 +21,6 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag_oracle.version import __version__
 from rag_oracle.chat import ChatService
 from rag_oracle.server.auth import require_api_key
 from rag_oracle.server.config import ServerConfig
@@ -31,6 +30,7 @@ from rag_oracle.server.models import ERROR_RESPONSES, Health
 from rag_oracle.server.openai_compat import router as openai_router
 from rag_oracle.server.routes_answers import router as answers_router
 from rag_oracle.server.routes_sessions import router as sessions_router
+from rag_oracle.version import __version__
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page loads nothing from anywhere but this server.

@@ -24,6 +24,7 @@ from rag_oracle.text.quantities import quantities
 from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.types import Hit
 
+
 @dataclass(frozen=True)
 class FoundConflict:
     quantity: str
