@@ -139,6 +139,18 @@ class Pipeline:
         settings, retriever, _ = self.components(overrides)
         return retriever.search(query, settings.retrieve.k if k is None else k, filters)
 
+    def warm_up(self) -> None:
+        """Load what loads on first use (the embedding model, tokenizers) and answer one question.
+
+        Through the embedding cache a repeated warm-up query never reaches the model, so the model
+        is loaded explicitly: without that, the first new question after a restart waited ~10 s
+        for it, and every request that arrived meanwhile waited too.
+        """
+        load = getattr(self.embedder, "warm_up", None)
+        if load is not None:
+            load()
+        self.run("What is the recommended dose?")
+
     # --- per-request settings --------------------------------------------------------------
 
     def components(self, overrides: Overrides | None) -> tuple[Settings, Retriever, Generator]:

@@ -121,3 +121,18 @@ def test_concurrent_questions_get_the_answers_they_get_alone(service: ChatServic
     assert together == alone
     assert all(calls == 1 for _, _, calls in together)
     assert len({h for _, h, _ in alone}) == 3  # the audience is part of the settings hash
+
+
+def test_warm_up_loads_the_model_even_when_the_cache_would_answer(service: ChatService) -> None:
+    """A cached warm-up query never reaches the model, so warm-up must load it explicitly: else the
+    first new question after a restart waits for the model, and every request behind it too."""
+    embedder = service.oracle.embedder
+    inner = getattr(embedder, "inner", embedder)
+    calls = []
+    inner.warm_up = lambda: calls.append("loaded")  # the hash embedder has nothing to load
+    try:
+        service.warm_up()
+        service.warm_up()
+    finally:
+        del inner.warm_up
+    assert calls == ["loaded", "loaded"]

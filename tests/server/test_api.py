@@ -24,6 +24,17 @@ def test_ask_returns_the_cited_answer(client: TestClient) -> None:
     assert answer["references"][0]["cited_spans"][0]["text"] in answer["references"][0]["passage"]
 
 
+def test_a_python_client_reads_the_answer_back(client: TestClient) -> None:
+    """What /v1/ask returns parses into the library's own types (the computed `text` included)."""
+    from rag_oracle.types import Turn
+
+    response = client.post("/v1/ask", json={"question": QUESTION})
+    turn = Turn.model_validate_json(response.content)
+    assert turn.answer.text == response.json()["answer"]["text"]
+    assert turn.answer.provenance is not None and turn.answer.provenance.generator == "extractive@1"
+    assert turn.answer.provenance.index_fingerprint
+
+
 def test_search_with_filters_and_documents_by_alias(client: TestClient) -> None:
     hits = client.get("/v1/search", params={"q": "clonazepam elderly", "k": 3}).json()["hits"]
     assert len(hits) == 3 and hits[0]["chunk"]["doc_id"] == "clz-elderly"

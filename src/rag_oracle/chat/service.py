@@ -125,8 +125,8 @@ class ChatService:
         return self.oracle.search(query, k, filters, self._checked(check_overrides(overrides)))
 
     def warm_up(self) -> None:
-        """Load the embedding model now (it loads on first use), so the first question is not the slow one."""
-        self.oracle.search("warm up", k=1)
+        """Load the embedding model and run one question now, so the first reader's is not the slow one."""
+        self.oracle.pipeline.warm_up()
 
     def document(self, doc_id: str) -> Document:
         """The document with this id, or the one an alias (a duplicate's id) points at."""

@@ -1,6 +1,9 @@
 """The embedder contract. Documents and queries are separate calls: some models prompt them differently.
 
 Vectors are float32, L2-normalised, so inner product is cosine similarity.
+
+An embedder may also have `warm_up()`, which loads its model now rather than on first use;
+`Pipeline.warm_up` (the server at startup) calls it when present.
 """
 
 from __future__ import annotations

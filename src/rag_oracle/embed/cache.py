@@ -24,6 +24,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,9 +134,7 @@ class CachedEmbedder:
         except (OSError, sqlite3.Error) as exc:
             raise EmbedderError(f"cannot open the embedding cache {path}: {exc}") from exc
         try:
-            # WAL is a property of the file: set once, every later connection (any process) has it.
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
+            self._use_wal(conn)
             # In WAL mode NORMAL syncs at checkpoints, not at every commit; a power cut may lose the
             # last few rows, which for a cache only means embedding them again.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -145,6 +144,25 @@ class CachedEmbedder:
             conn.close()
             raise self._unusable(exc) from exc
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """WAL is a property of the file: set once, every later connection (any process) has it.
+
+        Switching needs the file to itself, and SQLite answers "locked" at once (its busy timeout
+        does not apply) when another process is switching too, so this retries until the timeout.
+        """
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.005
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.1)
 
     def _unusable(self, exc: sqlite3.Error) -> EmbedderError:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -239,6 +257,12 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def warm_up(self) -> None:
+        """Load the wrapped model now (cache hits would otherwise postpone it to the first miss)."""
+        load = getattr(self.inner, "warm_up", None)
+        if load is not None:
+            load()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._get_or_embed("doc", texts, self.inner.embed_documents)

@@ -91,6 +91,10 @@ class SentenceTransformerEmbedder:
                 "Hugging Face cache (embed.model / --embed-model)."
             ) from None
 
+    def warm_up(self) -> None:
+        """Load the model and encode once (the first encode also initialises torch's kernels)."""
+        self._encode(["warm up"], "")
+
     @property
     def model_id(self) -> str:
         ident = f"sentence-transformers:{self._name}"
