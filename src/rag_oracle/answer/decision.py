@@ -18,9 +18,8 @@ import re
 
 from rag_oracle.types import Answer
 
-_YES_NO_START = re.compile(
-    r"^\s*(?:is|are|was|were|does|do|did|can|could|should|would|will|has|have|had|may|might|must)\b", re.I
-)
+_AUXILIARY = r"\s*(?:is|are|was|were|does|do|did|can|could|should|would|will|has|have|had|may|might|must)\b"
+_YES_NO_START = re.compile(_AUXILIARY, re.I)  # used with .match: at the start, or at a given position
 _NEGATIVE = re.compile(
     r"\b(?:did not|does not|do not|was not|were not|is not|are not|no significant|not significant\w*|"
     r"not associated|no association|no difference|no effect|no evidence|not improve\w*|failed to|"
@@ -36,8 +35,27 @@ _HEDGE = re.compile(
 )
 
 
+# A title-style lead-in before the question proper: "Biliary atresia: should all patients ...?",
+# "Metered-dose inhalers. Do health care providers know what to teach?"
+_LEAD_IN = re.compile(r"(?:^|[:;?]\s+|\.\s+|\s[-\u2013\u2014]\s+)")
+
+
 def is_yes_no_question(question: str) -> bool:
-    return bool(_YES_NO_START.match(question))
+    """Whether the question (or its last clause, after a title-style lead-in) asks yes or no.
+
+    >>> is_yes_no_question("Is clonazepam approved for depression?")
+    True
+    >>> is_yes_no_question("Biliary atresia: should all patients undergo a portoenterostomy?")
+    True
+    >>> is_yes_no_question("What is the dose of clonazepam?")
+    False
+    """
+    if _YES_NO_START.match(question):
+        return True
+    text = question.strip()
+    if not text.endswith("?"):
+        return False
+    return any(_YES_NO_START.match(text, m.end()) for m in _LEAD_IN.finditer(text) if m.end() > 0)
 
 
 def decide(answer: Answer) -> str | None:
