@@ -167,6 +167,9 @@ class SentenceCheck(_Frozen):
         default_factory=list, description="Doses etc. absent from the cited passages."
     )
     invalid_markers: list[int] = Field(default_factory=list, description="Markers naming no passage shown; removed.")
+    citations: list[int] = Field(
+        default_factory=list, description="Every marker of the draft sentence, as drafted (valid or not)."
+    )
     reasons: list[str] = Field(default_factory=list)
 
 

@@ -152,3 +152,26 @@ def test_eval_bad_inputs(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not a BEIR folder" in bad.stderr
     notrun = rag("eval", "compare", str(tmp_path), str(tmp_path), cwd=tmp_path, check=False)
     assert notrun.returncode == 2 and "not a finished run" in notrun.stderr
+
+
+def test_eval_run_defaults_to_the_sample_index_like_ask(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from rag_oracle.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    for key in [k for k in os.environ if k.startswith("RAG_ORACLE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("RAG_ORACLE_EMBED__MODEL", "hash:dim=256")
+    monkeypatch.setenv("RAG_ORACLE_EMBED__CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RAG_ORACLE_INDEX__ROOT", str(tmp_path / "indexes"))
+    monkeypatch.chdir(repo)  # the sample corpus is ./corpus, as for `rag-oracle ask`
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "a", "question": "How should clonazepam be tapered?"}) + "\n")
+    result = CliRunner().invoke(main, ["eval", "run", "--questions", str(questions), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert Path(manifest["identity"]["index"]["path"]).parent == tmp_path / "indexes"
+    assert "--index" in manifest["command"]
+    help_text = CliRunner().invoke(main, ["eval", "run", "--help"]).output
+    assert "No progress bar." in help_text and "sample index" in help_text

@@ -72,7 +72,14 @@ def test_run_writes_predictions_metrics_and_manifest(
         "support",
         "numeric_support",
         "abstention_rate",
+        "draft_validity",
+        "draft_support",
+        "draft_numeric_support",
+        "removal_rate",
+        "invented_number_rate",
     }
+    assert set(metrics["nuggets"]) == {"nugget_recall", "forbidden_rate", "fully_right"}
+    assert set(metrics["abstention"]) == {"abstention_recall", "answer_rate"}
     assert set(metrics["decision"]) == {"accuracy", "macro_f1"}
     assert metrics["retrieval"]["recall@10"]["n"] == 4  # the off-topic question has no relevant ids
     assert metrics["retrieval"]["ndcg@10"]["ci95"][0] <= metrics["retrieval"]["ndcg@10"]["mean"]

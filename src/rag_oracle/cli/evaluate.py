@@ -16,6 +16,7 @@ from rag_oracle.cli.options import (
     index_option,
     json_option,
     mode_option,
+    open_oracle,
     quiet_option,
 )
 from rag_oracle.cli.progress import TqdmProgress
@@ -48,7 +49,7 @@ def eval_import(fmt: str, split: str, out_dir: str, source: str) -> None:
 
 @eval_group.command("run")
 @click.option("--questions", "questions_file", required=True, type=click.Path(dir_okay=False))
-@index_option(required=True, help=None)
+@index_option()
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Run directory (resumed if it exists)."
 )
@@ -56,12 +57,12 @@ def eval_import(fmt: str, split: str, out_dir: str, source: str) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="Questions answered in parallel.")
 @mode_option()
 @generator_options
-@quiet_option()
+@quiet_option(help="No progress bar.")
 @click.pass_context
 def eval_run(
     ctx: click.Context,
     questions_file: str,
-    index_dir: str,
+    index_dir: str | None,
     out_dir: str,
     limit: int | None,
     workers: int,
@@ -73,12 +74,16 @@ def eval_run(
 
     A prompt change is an experiment: `--generator llm --prompt answer@2`, then `rag-oracle eval compare`.
     """
+    from rag_oracle.evaluation.questions import load_questions
     from rag_oracle.evaluation.runner import run_evaluation
 
     if generation.prompt_ref and not generation.generator:
         # naming a prompt only makes sense for the LLM generator
         generation = dataclasses.replace(generation, generator="llm")
     settings = current_settings(ctx, {"retrieve": {"mode": mode}}, generation.overrides())
+    load_questions(questions_file, limit)  # a bad questions file fails before the index and model load
+    oracle = open_oracle(settings, index_dir, quiet)  # without --index: the sample index, as for ask
+    index_dir = str(oracle.index.path)
     flags = {"--limit": limit, "--mode": mode, **generation.command_flags()}
     command = command_line(
         ["rag-oracle", "eval", "run", "--questions", questions_file, "--index", index_dir, "--out", out_dir], flags
@@ -88,6 +93,7 @@ def eval_run(
         index_dir,
         out_dir,
         settings,
+        oracle=oracle,
         limit=limit,
         workers=workers,
         progress=TqdmProgress(not quiet),
@@ -101,7 +107,7 @@ def eval_run(
 
 def _metrics_table(metrics: dict) -> str:
     lines = []
-    for group in ("retrieval", "answer", "decision", "citations"):
+    for group in ("retrieval", "answer", "decision", "citations", "nuggets", "abstention"):
         for name, entry in metrics.get(group, {}).items():
             if entry.get("mean") is None:
                 lines.append(f"{group:<10} {name:<20} {'n/a':>7}")

@@ -8,6 +8,21 @@
 - numeric_support: share of numbers with units in the answer that appear, with the same value
   and unit, in a passage the sentence cites. None when the answer states no such number.
 - abstained: 1.0 if the answer abstained, else 0.0 (its mean is the abstention rate).
+
+Those are the figures of the answer a reader sees, which verification has already cleaned: with
+the default policy they are 1.0 by construction. What the generator *proposed* is measured from
+the per-sentence verdicts the answer builder recorded before removing anything
+(`Answer.verification`), by `draft_citation_metrics`:
+
+- draft_validity: share of the draft's [n] markers that named a passage the generator was shown.
+- draft_support: share of draft sentences their cited passages support (the verifier's verdict;
+  a sentence with no valid marker is unsupported).
+- draft_numeric_support: share of numbers with units in the draft that occur in a passage the
+  sentence validly cites (a number in a sentence with no valid marker is unsupported).
+- removal_rate: share of draft sentences verification removed.
+- invented_number_rate: share of draft sentences that state a number with a unit absent from
+  every passage they cite (None when the draft states no such number).
+All are None for an answer that abstained before any draft was written.
 """
 
 from __future__ import annotations
@@ -45,4 +60,37 @@ def citation_metrics(answer: Answer) -> dict[str, float | None]:
         "support": supported / len(cited) if cited else None,
         "numeric_support": numbers_ok / numbers if numbers else None,
         "abstained": 0.0,
+    }
+
+
+def draft_citation_metrics(answer: Answer) -> dict[str, float | None]:
+    """Citation figures of the draft (before verification removed anything); see the module docstring."""
+    checks = answer.verification
+    if not checks:
+        return {
+            "draft_validity": None,
+            "draft_support": None,
+            "draft_numeric_support": None,
+            "removal_rate": None,
+            "invented_number_rate": None,
+        }
+    markers = sum(len(c.citations) for c in checks)
+    invalid = sum(len(c.invalid_markers) for c in checks)
+    numbers = numbers_ok = with_numbers = invented = 0
+    for c in checks:
+        found = len(quantities(c.text))
+        if not found:
+            continue
+        with_numbers += 1
+        valid = [n for n in c.citations if n not in c.invalid_markers]
+        unsupported = found if not valid else len(c.unsupported_numbers)
+        numbers += found
+        numbers_ok += found - unsupported
+        invented += unsupported > 0
+    return {
+        "draft_validity": (markers - invalid) / markers if markers else None,
+        "draft_support": sum(c.status == "supported" for c in checks) / len(checks),
+        "draft_numeric_support": numbers_ok / numbers if numbers else None,
+        "removal_rate": sum(c.status == "removed" for c in checks) / len(checks),
+        "invented_number_rate": invented / with_numbers if with_numbers else None,
     }

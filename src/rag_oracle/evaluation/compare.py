@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rag_oracle.evaluation.answer_metrics import paired_bootstrap
-from rag_oracle.evaluation.metrics import ANSWER, CITATIONS, RETRIEVAL, per_question
+from rag_oracle.evaluation.metrics import ABSTENTION, ANSWER, CITATIONS, NUGGETS, RETRIEVAL, per_question
 from rag_oracle.evaluation.runner import load_run
 
 CHANGE_METRICS = ("rougeL", "ndcg@10")
@@ -67,7 +67,14 @@ def compare_runs(run_a: str, run_b: str, *, top: int = 10) -> Comparison:
         return result
     paired_a = [by_id_a[i] for i in ids]
     paired_b = [by_id_b[i] for i in ids]
-    for group, names in (("retrieval", RETRIEVAL), ("answer", ANSWER), ("citations", list(CITATIONS))):
+    groups = (
+        ("retrieval", RETRIEVAL),
+        ("answer", ANSWER),
+        ("citations", list(CITATIONS)),
+        ("nuggets", list(NUGGETS)),
+        ("abstention", list(ABSTENTION)),
+    )
+    for group, names in groups:
         for metric in names:
             va, vb = per_question(paired_a, metric), per_question(paired_b, metric)
             pairs = [(x, y) for x, y in zip(va, vb, strict=True) if x is not None and y is not None]

@@ -3,7 +3,11 @@
     retrieval: ndcg@10, recall@10, recall@100, mrr@10
     answer:    rouge1, rouge2, rougeL, token_f1, semantic_similarity
     decision:  accuracy, macro_f1                   (only when questions carry a decision)
-    citations: validity, sentence_coverage, support, numeric_support, abstention_rate
+    citations: validity, sentence_coverage, support, numeric_support, abstention_rate   (the answer shown)
+               draft_validity, draft_support, draft_numeric_support, removal_rate,
+               invented_number_rate                                  (the draft, before verification)
+    nuggets:   nugget_recall, forbidden_rate, fully_right         (questions with must_include / must_not_include)
+    abstention: abstention_recall (unanswerable declined), answer_rate (answerable answered)
     latency:   {retrieve, generate, total}: {p50, p95} in milliseconds
     counts:    questions, errors, abstained, ...
 
@@ -25,7 +29,14 @@ CITATIONS = {
     "support": "support",
     "numeric_support": "numeric_support",
     "abstention_rate": "abstained",
+    "draft_validity": "draft_validity",
+    "draft_support": "draft_support",
+    "draft_numeric_support": "draft_numeric_support",
+    "removal_rate": "removal_rate",
+    "invented_number_rate": "invented_number_rate",
 }
+NUGGETS = {"nugget_recall": "nugget_recall", "forbidden_rate": "forbidden", "fully_right": "fully_right"}
+ABSTENTION = {"abstention_recall": "declined_unanswerable", "answer_rate": "answered_answerable"}
 STAGES = ["retrieve", "generate", "total"]
 
 
@@ -33,7 +44,11 @@ def per_question(predictions: list[dict], metric: str) -> list[float | None]:
     """One metric's value for each scored question (None where undefined)."""
     ok = [p for p in predictions if "error" not in p]
     if metric in CITATIONS:
-        return [p["citation_metrics"][CITATIONS[metric]] for p in ok]
+        # .get: runs written before the draft metrics existed have no value (undefined, not an error)
+        return [p["citation_metrics"].get(CITATIONS[metric]) for p in ok]
+    key = NUGGETS.get(metric) or ABSTENTION.get(metric)
+    if key is not None:
+        return [p["scores"].get(key) for p in ok]
     return [p["scores"].get(metric) for p in ok]
 
 
@@ -63,6 +78,8 @@ def aggregate(predictions: list[dict]) -> dict:
         "retrieval": {m: summarize(per_question(predictions, m)) for m in RETRIEVAL},
         "answer": {m: summarize(per_question(predictions, m)) for m in ANSWER},
         "citations": {m: summarize(per_question(predictions, m)) for m in CITATIONS},
+        "nuggets": {m: summarize(per_question(predictions, m)) for m in NUGGETS},
+        "abstention": {m: summarize(per_question(predictions, m)) for m in ABSTENTION},
         "latency": {
             stage: {
                 "p50": percentile([p["latency_ms"][stage] for p in ok], 50),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rag_oracle.errors import QuestionFileError
+from rag_oracle.evaluation.nuggets import check_nugget
 from rag_oracle.index.manifest import sha256_file
 
 Decision = Literal["yes", "no", "maybe"]
@@ -30,6 +31,15 @@ class EvalQuestion(BaseModel):
     relevant_ids: list[str] = Field(default_factory=list)
     decision: Decision | None = None
     type: str | None = None
+    answerable: bool = Field(
+        True, description="False: the indexed corpus cannot answer it, and a correct answer declines."
+    )
+    must_include: list[str] = Field(
+        default_factory=list, description="Nuggets a correct answer states (evaluation/nuggets.py)."
+    )
+    must_not_include: list[str] = Field(
+        default_factory=list, description="Nuggets a correct answer never states: wrong drug, population, danger."
+    )
     labels: dict[str, Any] = Field(default_factory=dict, description="Every other key of the input line.")
 
 
@@ -37,8 +47,24 @@ def _from_record(record: dict[str, Any]) -> EvalQuestion:
     known = {
         k: record.pop(k)
         for k in list(record)
-        if k in {"id", "question", "reference_answer", "relevant_ids", "decision", "type"}
+        if k
+        in {
+            "id",
+            "question",
+            "reference_answer",
+            "relevant_ids",
+            "decision",
+            "type",
+            "answerable",
+            "must_include",
+            "must_not_include",
+        }
     }
+    for key in ("must_include", "must_not_include"):
+        if key in known:
+            if not isinstance(known[key], list):
+                raise ValueError(f"{key} must be a list of nuggets (phrases or re:<pattern>)")
+            known[key] = [check_nugget(n) for n in known[key]]
     known["id"] = str(known.get("id", ""))
     if known.get("reference_answer") is None:
         known["reference_answer"] = ""
@@ -69,7 +95,7 @@ def load_questions(path: str | Path, limit: int | None = None) -> list[EvalQuest
                 if not isinstance(record, dict):
                     raise ValueError("a line must be a JSON object")
                 question = _from_record(record)
-            except (json.JSONDecodeError, ValueError, ValidationError) as exc:
+            except (json.JSONDecodeError, ValueError, ValidationError, QuestionFileError) as exc:
                 detail = exc.errors()[0] if isinstance(exc, ValidationError) else None
                 msg = f"{detail['loc'][0]}: {detail['msg']}" if detail else str(exc)
                 raise QuestionFileError(f"{path}:{lineno}: {msg}") from None

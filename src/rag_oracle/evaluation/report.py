@@ -13,7 +13,7 @@ from rag_oracle.evaluation.metrics import STAGES
 from rag_oracle.evaluation.runner import load_run
 from rag_oracle.optional import require
 
-GROUPS = ("retrieval", "answer", "decision", "citations")
+GROUPS = ("retrieval", "answer", "decision", "citations", "nuggets", "abstention")
 
 
 def _plt():

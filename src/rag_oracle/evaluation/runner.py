@@ -34,8 +34,9 @@ from time import perf_counter
 from rag_oracle.api import RagOracle, document_ranking
 from rag_oracle.errors import RagOracleError, RunConfigMismatchError
 from rag_oracle.evaluation.answer_metrics import cosine, rouge, token_f1
-from rag_oracle.evaluation.citation_metrics import citation_metrics
+from rag_oracle.evaluation.citation_metrics import citation_metrics, draft_citation_metrics
 from rag_oracle.evaluation.metrics import aggregate
+from rag_oracle.evaluation.nuggets import nugget_scores
 from rag_oracle.evaluation.questions import EvalQuestion, file_sha256, load_questions
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from rag_oracle.ingest.pipeline import NullProgress, Progress
@@ -130,6 +131,9 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
         "relevant_ids": q.relevant_ids,
         "gold_decision": q.decision,
         "type": q.type,
+        "answerable": q.answerable,
+        "must_include": q.must_include,
+        "must_not_include": q.must_not_include,
     }
     try:
         answer = oracle.run(q.question)
@@ -165,7 +169,7 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
             "retrieved_chunks": [{"chunk_id": h.chunk.id, "score": round(h.score, 6)} for h in hits[:20]],
             "latency_ms": {**answer.timings_ms, "ranking": ranked_ms},
             "provenance": answer.provenance.model_dump(mode="json") if answer.provenance else None,
-            "citation_metrics": citation_metrics(answer),
+            "citation_metrics": {**citation_metrics(answer), **draft_citation_metrics(answer)},
         }
     )
     return record
@@ -196,6 +200,19 @@ def _score(oracle: RagOracle, record: dict) -> dict:
             scores["semantic_similarity"] = 0.0
     else:
         scores["semantic_similarity"] = None
+    answerable = record.get("answerable", True)
+    scores.update(
+        nugget_scores(
+            record["answer"],
+            record["abstained"],
+            record.get("must_include", []),
+            record.get("must_not_include", []),
+            answerable,
+        )
+    )
+    # abstention as a measured behaviour: declined when it should, answered when it could
+    scores["declined_unanswerable"] = None if answerable else float(record["abstained"])
+    scores["answered_answerable"] = float(not record["abstained"]) if answerable else None
     return scores
 
 

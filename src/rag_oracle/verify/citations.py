@@ -102,6 +102,7 @@ def verify(
                     coverage=round(result.coverage, 3) if result else 0.0,
                     unsupported_numbers=[q.text for q in result.unsupported_quantities] if result else [],
                     invalid_markers=invalid,
+                    citations=list(sentence.citations),
                     reasons=reasons,
                 )
             )
