@@ -65,7 +65,17 @@ def test_run_writes_predictions_metrics_and_manifest(
     assert {"answer", "citations", "retrieved_documents", "retrieved_chunks", "latency_ms", "decision"} <= set(p)
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["retrieval"]) == {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
-    assert set(metrics["answer"]) == {"rouge1", "rouge2", "rougeL", "token_f1", "semantic_similarity"}
+    assert set(metrics["answer"]) == {
+        "rouge1",
+        "rouge2",
+        "rougeL",
+        "token_f1",
+        "semantic_similarity",
+        "rougeL_direct",
+        "token_f1_direct",
+        "rougeL_lead",
+        "token_f1_lead",
+    }
     assert set(metrics["citations"]) == {
         "validity",
         "sentence_coverage",

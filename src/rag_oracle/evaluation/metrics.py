@@ -1,7 +1,9 @@
 """Aggregate per-question values into metrics.json, under exactly these keys::
 
     retrieval: ndcg@10, recall@10, recall@100, mrr@10
-    answer:    rouge1, rouge2, rougeL, token_f1, semantic_similarity
+    answer:    rouge1, rouge2, rougeL, token_f1, semantic_similarity      (the whole answer)
+               rougeL_direct, token_f1_direct                          (the direct answer alone)
+               rougeL_lead, token_f1_lead    (baseline: first 2 sentences of the top retrieved document)
     decision:  accuracy, macro_f1                   (only when questions carry a decision)
     citations: validity, sentence_coverage, support, numeric_support, abstention_rate   (the answer shown)
                draft_validity, draft_support, draft_numeric_support, removal_rate,
@@ -22,7 +24,17 @@ import numpy as np
 from rag_oracle.evaluation.answer_metrics import decision_scores, percentile, summarize
 
 RETRIEVAL = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
-ANSWER = ["rouge1", "rouge2", "rougeL", "token_f1", "semantic_similarity"]
+ANSWER = [
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "token_f1",
+    "semantic_similarity",
+    "rougeL_direct",
+    "token_f1_direct",
+    "rougeL_lead",
+    "token_f1_lead",
+]
 CITATIONS = {
     "validity": "validity",
     "sentence_coverage": "sentence_coverage",

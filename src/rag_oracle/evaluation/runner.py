@@ -41,6 +41,7 @@ from rag_oracle.evaluation.questions import EvalQuestion, file_sha256, load_ques
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from rag_oracle.ingest.pipeline import NullProgress, Progress
 from rag_oracle.settings import Settings
+from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.version import __version__
 
 PREDICTIONS = "predictions.jsonl"
@@ -153,6 +154,10 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
     record.update(
         {
             "answer": answer.text,
+            "direct_answer": " ".join(
+                s.text for section in answer.sections if section.kind == "direct" for s in section.sentences
+            ),
+            "lead": lead_baseline(oracle, hits),
             "abstained": answer.abstained,
             "decision": answer.decision,
             "citations": [
@@ -175,6 +180,20 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
     return record
 
 
+LEAD_SENTENCES = 2
+
+
+def lead_baseline(oracle: RagOracle, hits: list) -> str:
+    """The trivial peer every run is compared with: the first sentences of the top retrieved document."""
+    if not hits:
+        return ""
+    document = oracle.index.documents.get(hits[0].chunk.doc_id)
+    if document is None:
+        return ""
+    spans = sentence_spans(document.text)[:LEAD_SENTENCES]
+    return " ".join(document.text[a:b] for a, b in spans)
+
+
 def _score(oracle: RagOracle, record: dict) -> dict:
     """Per-question metric values (None where undefined) stored on the prediction line."""
     if "error" in record:
@@ -192,6 +211,12 @@ def _score(oracle: RagOracle, record: dict) -> dict:
     r = rouge(answer, reference)
     scores.update(r or {"rouge1": None, "rouge2": None, "rougeL": None})
     scores["token_f1"] = token_f1(answer, reference)
+    # the direct answer alone, and the lead baseline, against the same reference
+    direct = "" if record["abstained"] else record.get("direct_answer", "")
+    for suffix, text in (("direct", direct), ("lead", record.get("lead", ""))):
+        r = rouge(text, reference)
+        scores[f"rougeL_{suffix}"] = r["rougeL"] if r else None
+        scores[f"token_f1_{suffix}"] = token_f1(text, reference)
     if reference.strip():
         if answer.strip():
             vecs = oracle.embedder.embed_documents([answer, reference])
