@@ -114,3 +114,13 @@ def test_paired_bootstrap_detects_a_real_difference() -> None:
     assert same["delta"] == 0 and same["ci95"] == [0.0, 0.0]
     with pytest.raises(ValueError):
         paired_bootstrap([1.0], [1.0, 2.0])
+
+
+def test_report_cells_show_n_and_grey_small_intervals() -> None:
+    from rag_oracle.evaluation.report import _fmt
+
+    few = _fmt({"mean": 0.5, "ci95": [0.2, 0.8], "n": 4, "n_undefined": 2})
+    assert "ci few" in few and "n=4, undefined 2" in few
+    many = _fmt({"mean": 0.5, "ci95": [0.4, 0.6], "n": 40, "n_undefined": 0})
+    assert "ci few" not in many and "n=40" in many and "undefined" not in many
+    assert _fmt({"mean": None, "ci95": None, "n": 0, "n_undefined": 7}).startswith("–")

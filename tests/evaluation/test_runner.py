@@ -189,3 +189,14 @@ def test_compare_and_report(built_index: Path, questions_file: Path, settings, t
 def test_report_of_a_missing_run(tmp_path: Path) -> None:
     with pytest.raises(RunConfigMismatchError, match="not a finished run"):
         write_report([str(tmp_path / "nothing")], tmp_path / "r.html")
+
+
+def test_warm_up_question_is_reported_apart_from_the_latency_percentiles(
+    built_index: Path, questions_file: Path, settings, tmp_path: Path
+) -> None:
+    result = run_evaluation(questions_file, built_index, tmp_path / "run", settings)
+    marked = [p["id"] for p in result.predictions if p.get("warm_up")]
+    assert marked == [result.predictions[0]["id"]]
+    total = result.metrics["latency"]["total"]
+    assert total["n"] == len(result.predictions) - 1
+    assert total["warm_up"] == [result.predictions[0]["latency_ms"]["total"]]

@@ -10,7 +10,8 @@
                invented_number_rate                                  (the draft, before verification)
     nuggets:   nugget_recall, forbidden_rate, fully_right         (questions with must_include / must_not_include)
     abstention: abstention_recall (unanswerable declined), answer_rate (answerable answered)
-    latency:   {retrieve, generate, total}: {p50, p95} in milliseconds
+    latency:   {retrieve, generate, total}: {p50, p95, n} in milliseconds, without the warm-up
+               questions (the first a process answered), whose own figures are under "warm_up"
     counts:    questions, errors, abstained, ...
 
 Each metric is {"mean", "ci95": [low, high], "n", "n_undefined"}; the interval is a 95%
@@ -86,6 +87,8 @@ def _decision_with_ci(predictions: list[dict], resamples: int = 1000) -> dict | 
 
 def aggregate(predictions: list[dict]) -> dict:
     ok = [p for p in predictions if "error" not in p]
+    # warm-up questions (the first a process answered: model loading) are left out of the percentiles
+    warm = [p for p in ok if not p.get("warm_up")] or ok
     metrics: dict = {
         "retrieval": {m: summarize(per_question(predictions, m)) for m in RETRIEVAL},
         "answer": {m: summarize(per_question(predictions, m)) for m in ANSWER},
@@ -94,8 +97,10 @@ def aggregate(predictions: list[dict]) -> dict:
         "abstention": {m: summarize(per_question(predictions, m)) for m in ABSTENTION},
         "latency": {
             stage: {
-                "p50": percentile([p["latency_ms"][stage] for p in ok], 50),
-                "p95": percentile([p["latency_ms"][stage] for p in ok], 95),
+                "p50": percentile([p["latency_ms"][stage] for p in warm], 50),
+                "p95": percentile([p["latency_ms"][stage] for p in warm], 95),
+                "n": len(warm),
+                "warm_up": [p["latency_ms"][stage] for p in ok if p.get("warm_up")],
             }
             for stage in STAGES
         },

@@ -71,11 +71,24 @@ def _latency_plot(names: list[str], predictions: list[list[dict]]) -> str:
     return _svg(fig)
 
 
+SMALL_N = 10  # an interval over fewer questions than this is shown greyed: too few to lean on
+
+
 def _fmt(entry: dict | None) -> str:
+    """Mean, 95% interval (greyed when n < 10), and n / n_undefined, for one metric of one run."""
     if not entry or entry.get("mean") is None:
-        return "–"
+        undefined = (entry or {}).get("n_undefined")
+        return "–" + (f" <small class=n>n=0, undefined {undefined}</small>" if undefined else "")
     ci = entry.get("ci95")
-    return f"{entry['mean']:.3f}" + (f" <small>[{ci[0]:.3f}, {ci[1]:.3f}]</small>" if ci else "")
+    n, undefined = entry.get("n"), entry.get("n_undefined")
+    few = n is not None and n < SMALL_N
+    interval = f" <small class='{'ci few' if few else 'ci'}'>[{ci[0]:.3f}, {ci[1]:.3f}]</small>" if ci else ""
+    counts = (
+        f" <small class=n>n={n}" + (f", undefined {undefined}" if undefined else "") + "</small>"
+        if n is not None
+        else ""
+    )
+    return f"{entry['mean']:.3f}{interval}{counts}"
 
 
 def _question_rows(preds: list[dict]) -> str:
@@ -111,6 +124,7 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1400px;color:#222}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #ddd;padding:.4rem;vertical-align:top}
 th{background:#f4f4f4;text-align:left}small{color:#666}.ans{white-space:pre-wrap}.err{color:#b00}
+.ci.few{color:#bbb}.n{color:#888;margin-left:.3rem}
 .ok{color:#070}.bad{color:#b00}blockquote{margin:.3rem 0;padding:.3rem;background:#fafafa;border-left:3px solid #ccc}
 input{padding:.4rem;width:24rem;margin:.5rem 0}details summary{cursor:pointer;color:#036}
 """

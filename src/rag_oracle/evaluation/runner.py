@@ -298,9 +298,15 @@ def run_evaluation(
     progress.start("evaluate", len(questions), "questions")
     progress.advance(resumed)
 
+    # The first questions a process answers pay for loading the model and warming caches: they are
+    # marked, and their latency is reported apart from the percentiles (metrics.py).
+    cold = {q.id for q in todo[: max(1, workers)]}
+
     def work(q: EvalQuestion) -> dict:
         record = _predict(oracle, q)
         record["scores"] = _score(oracle, record)
+        if q.id in cold:
+            record["warm_up"] = True
         return record
 
     with open(pred_path, "a", encoding="utf-8") as fh:
