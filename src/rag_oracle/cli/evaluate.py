@@ -107,7 +107,7 @@ def eval_run(
 
 def _metrics_table(metrics: dict) -> str:
     lines = []
-    for group in ("retrieval", "answer", "decision", "citations", "nuggets", "abstention"):
+    for group in ("retrieval", "answer", "decision", "citations", "attribution", "nuggets", "abstention"):
         for name, entry in metrics.get(group, {}).items():
             if entry.get("mean") is None:
                 lines.append(f"{group:<10} {name:<20} {'n/a':>7}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rag_oracle.evaluation.answer_metrics import paired_bootstrap
-from rag_oracle.evaluation.metrics import ABSTENTION, ANSWER, CITATIONS, NUGGETS, RETRIEVAL, per_question
+from rag_oracle.evaluation.metrics import ABSTENTION, ANSWER, ATTRIBUTION, CITATIONS, NUGGETS, RETRIEVAL, per_question
 from rag_oracle.evaluation.runner import load_run
 
 CHANGE_METRICS = ("rougeL", "ndcg@10")
@@ -71,6 +71,7 @@ def compare_runs(run_a: str, run_b: str, *, top: int = 10) -> Comparison:
         ("retrieval", RETRIEVAL),
         ("answer", ANSWER),
         ("citations", list(CITATIONS)),
+        ("attribution", list(ATTRIBUTION)),
         ("nuggets", list(NUGGETS)),
         ("abstention", list(ABSTENTION)),
     )

@@ -8,6 +8,8 @@
     citations: validity, sentence_coverage, support, numeric_support, abstention_rate   (the answer shown)
                draft_validity, draft_support, draft_numeric_support, removal_rate,
                invented_number_rate                                  (the draft, before verification)
+    attribution: subject_agreement, population_agreement, repeated_references, repeated_statements,
+               verdict_error_rate                                   (evaluation/attribution.py)
     nuggets:   nugget_recall, forbidden_rate, fully_right         (questions with must_include / must_not_include)
     abstention: abstention_recall (unanswerable declined), answer_rate (answerable answered)
     latency:   {retrieve, generate, total}: {p50, p95, n} in milliseconds, without the warm-up
@@ -48,6 +50,13 @@ CITATIONS = {
     "removal_rate": "removal_rate",
     "invented_number_rate": "invented_number_rate",
 }
+ATTRIBUTION = {
+    "subject_agreement": "subject_agreement",
+    "population_agreement": "population_agreement",
+    "repeated_references": "repeated_references",
+    "repeated_statements": "repeated_statements",
+    "verdict_error_rate": "verdict_error",
+}
 NUGGETS = {"nugget_recall": "nugget_recall", "forbidden_rate": "forbidden", "fully_right": "fully_right"}
 ABSTENTION = {"abstention_recall": "declined_unanswerable", "answer_rate": "answered_answerable"}
 STAGES = ["retrieve", "generate", "total"]
@@ -59,6 +68,8 @@ def per_question(predictions: list[dict], metric: str) -> list[float | None]:
     if metric in CITATIONS:
         # .get: runs written before the draft metrics existed have no value (undefined, not an error)
         return [p["citation_metrics"].get(CITATIONS[metric]) for p in ok]
+    if metric in ATTRIBUTION:
+        return [p.get("attribution", {}).get(ATTRIBUTION[metric]) for p in ok]
     key = NUGGETS.get(metric) or ABSTENTION.get(metric)
     if key is not None:
         return [p["scores"].get(key) for p in ok]
@@ -93,6 +104,7 @@ def aggregate(predictions: list[dict]) -> dict:
         "retrieval": {m: summarize(per_question(predictions, m)) for m in RETRIEVAL},
         "answer": {m: summarize(per_question(predictions, m)) for m in ANSWER},
         "citations": {m: summarize(per_question(predictions, m)) for m in CITATIONS},
+        "attribution": {m: summarize(per_question(predictions, m)) for m in ATTRIBUTION},
         "nuggets": {m: summarize(per_question(predictions, m)) for m in NUGGETS},
         "abstention": {m: summarize(per_question(predictions, m)) for m in ABSTENTION},
         "latency": {

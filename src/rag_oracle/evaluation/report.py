@@ -13,7 +13,7 @@ from rag_oracle.evaluation.metrics import STAGES
 from rag_oracle.evaluation.runner import load_run
 from rag_oracle.optional import require
 
-GROUPS = ("retrieval", "answer", "decision", "citations", "nuggets", "abstention")
+GROUPS = ("retrieval", "answer", "decision", "citations", "attribution", "nuggets", "abstention")
 
 
 def _plt():
@@ -34,7 +34,13 @@ def _svg(fig) -> str:
 
 def _metrics_plot(names: list[str], metrics: list[dict]) -> str:
     plt = _plt()
-    rows = [(g, m) for g in GROUPS for m in metrics[0].get(g, {}) if isinstance(metrics[0][g][m], dict)]
+    # rates only: counts (repeated references per answer) do not share the 0-1 axis
+    rows = [
+        (g, m)
+        for g in GROUPS
+        for m in metrics[0].get(g, {})
+        if isinstance(metrics[0][g][m], dict) and not m.startswith("repeated_")
+    ]
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) * max(1, len(names)) + 1))
     height = 0.8 / len(names)
     for i, (name, met) in enumerate(zip(names, metrics, strict=True)):

@@ -34,6 +34,7 @@ from time import perf_counter
 from rag_oracle.api import RagOracle, document_ranking
 from rag_oracle.errors import RagOracleError, RunConfigMismatchError
 from rag_oracle.evaluation.answer_metrics import cosine, rouge, token_f1
+from rag_oracle.evaluation.attribution import attribution_scores
 from rag_oracle.evaluation.citation_metrics import citation_metrics, draft_citation_metrics
 from rag_oracle.evaluation.metrics import aggregate
 from rag_oracle.evaluation.nuggets import nugget_scores
@@ -175,6 +176,7 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
             "latency_ms": {**answer.timings_ms, "ranking": ranked_ms},
             "provenance": answer.provenance.model_dump(mode="json") if answer.provenance else None,
             "citation_metrics": {**citation_metrics(answer), **draft_citation_metrics(answer)},
+            "attribution": attribution_scores(q.question, answer),
         }
     )
     return record
