@@ -124,3 +124,20 @@ def test_report_cells_show_n_and_grey_small_intervals() -> None:
     many = _fmt({"mean": 0.5, "ci95": [0.4, 0.6], "n": 40, "n_undefined": 0})
     assert "ci few" not in many and "n=40" in many and "undefined" not in many
     assert _fmt({"mean": None, "ci95": None, "n": 0, "n_undefined": 7}).startswith("–")
+
+
+def test_report_links_markers_marks_cited_sentences_and_puts_the_worst_first() -> None:
+    from rag_oracle.evaluation.report import _highlighted, _linked_answer, _question_rows, question_values
+
+    assert _linked_answer("Stop it [1]. Both [1, 2].", "q0-a") == (
+        "Stop it <a href='#q0-a-c1'>[1]</a>. Both <a href='#q0-a-c1'>[1]</a><a href='#q0-a-c2'>[2]</a>."
+    )
+    assert _highlighted("A <b>. Stop warfarin 5 days before.", ["Stop warfarin 5 days before."]) == (
+        "A &lt;b&gt;. <mark>Stop warfarin 5 days before.</mark>"
+    )
+    good = {"id": "good", "question": "q", "answer": "a", "scores": {"nugget_recall": 1.0, "forbidden": 0.0}}
+    bad = {"id": "bad", "question": "q", "answer": "a", "scores": {"nugget_recall": 1.0, "forbidden": 1.0}}
+    blank = {"id": "blank", "question": "q", "answer": "a", "scores": {}}
+    assert question_values(bad)["worst"] == 0.0 and question_values(good)["worst"] == 1.0
+    html_rows = _question_rows([good, blank, bad], "q0")
+    assert html_rows.index("id=q0-bad") < html_rows.index("id=q0-good") < html_rows.index("id=q0-blank")
