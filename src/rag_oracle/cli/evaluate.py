@@ -123,6 +123,38 @@ def _metrics_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+@eval_group.command("followups")
+@click.option(
+    "--chains", "chains_file", required=True, type=click.Path(dir_okay=False), help="Follow-up chains (JSONL)."
+)
+@index_option()
+@json_option(help="Every turn and the metrics as JSON.")
+@click.pass_context
+def eval_followups(ctx: click.Context, chains_file: str, index_dir: str | None, as_json: bool) -> None:
+    """Rewrite every follow-up of CHAINS as chat would and score it against the expected standalone question.
+
+    The rewriter is the one `rag-oracle chat` uses with these settings (rule-based for the extractive
+    generator); the index supplies its term statistics.
+    """
+    from rag_oracle.chat.rewrite import make_rewriter
+    from rag_oracle.evaluation.followups import evaluate_followups, load_chains
+
+    chains = load_chains(chains_file)
+    settings = current_settings(ctx)
+    oracle = open_oracle(settings, index_dir, as_json)
+    result = evaluate_followups(chains, make_rewriter(settings, oracle.index))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for name, entry in result["metrics"].items():
+        ci = entry["ci95"] or [entry["mean"], entry["mean"]]
+        click.echo(f"{name:<18} {entry['mean']:.3f}  [{ci[0]:.3f}, {ci[1]:.3f}]  n={entry['n']}")
+    for turn in result["turns"]:
+        if not turn["fully_right"]:
+            click.echo(f"- {turn['id']} turn {turn['turn']}: {turn['message']!r} -> {turn['produced']!r}")
+            click.echo(f"  expected {turn['expected']!r}")
+
+
 @eval_group.command("compare")
 @click.argument("run_a", type=click.Path(file_okay=False))
 @click.argument("run_b", type=click.Path(file_okay=False))
