@@ -9,6 +9,8 @@
   vectors derived from a hash of the text (kind "random") or of its words (kind "bow"), so it is
   fast, deterministic (the same text always gets the same vector, in any index) and needs no model.
 - small measuring helpers: percentiles, peak RSS, size on disk.
+- `bench_index`: the index of a shared data set's corpus.jsonl (`indexes/bench-<set>-<fingerprint>`),
+  built on first use and reused after, for the quality benchmarks.
 
 The scripts next to this file import it (running `python benchmarks/x.py` puts benchmarks/ on sys.path).
 """
@@ -349,3 +351,19 @@ def code_version() -> str:
 
 def dir_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
+
+
+def bench_index(corpus: Path, name: str, index_root: str | Path, settings, embedder, command: str) -> Path:
+    """`<index_root>/bench-<name>-<settings fingerprint[:8]>`, ingested from `corpus` unless it exists."""
+    import sys
+    import time
+
+    from rag_oracle import ingest
+    from rag_oracle.cli import TqdmProgress
+
+    index = Path(index_root) / f"bench-{name}-{settings.index_fingerprint()[:8]}"
+    if not (index / "manifest.json").is_file():
+        started = time.perf_counter()
+        report = ingest([corpus], index, settings, embedder=embedder, progress=TqdmProgress(), command=command)
+        print(f"{name}: built {index} in {time.perf_counter() - started:.0f}s: {report.summary()}", file=sys.stderr)
+    return index

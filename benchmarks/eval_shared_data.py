@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from rag_oracle import ingest, load_settings
+from _synthetic import bench_index  # benchmarks/ is on sys.path when a script runs
+
+from rag_oracle import load_settings
 from rag_oracle.cli import TqdmProgress
 from rag_oracle.embed import make_embedder
 from rag_oracle.evaluation.runner import run_evaluation
@@ -61,18 +62,14 @@ def main() -> int:
         if not (folder / "corpus.jsonl").is_file() or not qfile.is_file():
             print(f"skipped {name}: {folder} not found", file=sys.stderr)
             continue
-        index = Path(args.index_root) / f"bench-{name}-{settings.index_fingerprint()[:8]}"
-        if not (index / "manifest.json").is_file():
-            t = time.perf_counter()
-            report = ingest(
-                [folder / "corpus.jsonl"],
-                index,
-                settings,
-                embedder=embedder,
-                progress=TqdmProgress(),
-                command=f"benchmarks/eval_shared_data.py ({name})",
-            )
-            print(f"{name}: index built in {time.perf_counter() - t:.0f}s: {report.summary()}", file=sys.stderr)
+        index = bench_index(
+            folder / "corpus.jsonl",
+            name,
+            args.index_root,
+            settings,
+            embedder,
+            f"benchmarks/eval_shared_data.py ({name})",
+        )
         out = Path(args.out) / f"{name}-{args.mode}"
         result = run_evaluation(
             qfile,

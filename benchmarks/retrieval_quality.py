@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from _synthetic import bench_index  # benchmarks/ is on sys.path when a script runs
 from tqdm import tqdm
 
-from rag_oracle import RagOracle, ingest, load_settings
-from rag_oracle.cli import TqdmProgress
+from rag_oracle import RagOracle, load_settings
 from rag_oracle.embed import make_embedder
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
@@ -66,18 +66,14 @@ def main() -> int:
         if not (folder / "corpus.jsonl").is_file() or not qfile.is_file():
             print(f"skipped {name}: {folder} has no corpus.jsonl / {qfile.name}", file=sys.stderr)
             continue
-        index_dir = Path(args.index_root) / f"bench-{name}-{settings.index_fingerprint()[:8]}"
-        if not (index_dir / "manifest.json").is_file():
-            t = time.perf_counter()
-            report = ingest(
-                [folder / "corpus.jsonl"],
-                index_dir,
-                settings,
-                embedder=embedder,
-                progress=TqdmProgress(),
-                command=f"benchmarks/retrieval_quality.py ({name})",
-            )
-            print(f"{name}: built {index_dir} in {time.perf_counter() - t:.0f}s: {report.summary()}", file=sys.stderr)
+        index_dir = bench_index(
+            folder / "corpus.jsonl",
+            name,
+            args.index_root,
+            settings,
+            embedder,
+            f"benchmarks/retrieval_quality.py ({name})",
+        )
         questions = load_questions(qfile, args.limit)
         results[name] = {"questions": len(questions), "index": str(index_dir)}
         for mode in args.modes:

@@ -5,11 +5,6 @@ from __future__ import annotations
 from rag_oracle.types import Answer, Reference
 
 
-def answer_body(answer: Answer) -> str:
-    """The answer's sections with inline [n] markers, without the reference list (`Answer.text`)."""
-    return answer.text
-
-
 def reference_line(ref: Reference) -> str:
     parts = [ref.title or ref.doc_id]
     if ref.year:
@@ -28,7 +23,7 @@ def reference_line(ref: Reference) -> str:
 
 
 def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
-    out = [f"Question: {answer.question}", "", answer_body(answer)]
+    out = [f"Question: {answer.question}", "", answer.text]
     if answer.notes:
         out += ["", *[f"Note: {n}" for n in answer.notes]]
     flagged = [c for c in answer.verification if c.status != "supported"]

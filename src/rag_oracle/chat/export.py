@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from rag_oracle.answer.render import answer_body, reference_line
+from rag_oracle.answer.render import reference_line
 from rag_oracle.chat.store import Session
 from rag_oracle.types import Answer
 from rag_oracle.version import __version__
@@ -29,7 +29,7 @@ def session_json(session: Session) -> str:
 
 def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
     """The answer body with [n] markers, its notes, a numbered References list and the disclaimer."""
-    parts = [answer_body(answer)]
+    parts = [answer.text]
     if answer.notes:
         parts.append("\n".join(f"Note: {note}" for note in answer.notes))
     if answer.references:

@@ -154,10 +154,9 @@ def _cell(value: float | None) -> str:
 def _question_rows(preds: list[dict], table_id: str) -> str:
     e = html.escape
     rows = []
-    ordered = sorted(
-        preds, key=lambda p: (question_values(p)["worst"] is None, question_values(p)["worst"] or 0.0, p["id"])
-    )
-    for p in ordered:
+    scored = [(p, question_values(p)) for p in preds]
+    scored.sort(key=lambda pv: (pv[1]["worst"] is None, pv[1]["worst"] or 0.0, str(pv[0]["id"])))
+    for p, values in scored:
         anchor = f"{table_id}-{re.sub(r'[^A-Za-z0-9_-]', '_', str(p['id']))}"
         if "error" in p:
             rows.append(
@@ -178,7 +177,6 @@ def _question_rows(preds: list[dict], table_id: str) -> str:
             )
         body = _linked_answer(p.get("answer", ""), anchor)
         answer = "<i>abstained</i> " + body if p.get("abstained") else body
-        values = question_values(p)
         rows.append(
             f"<tr id={anchor}><td>{e(p['id'])}</td><td>{e(p['question'])}</td><td class=ans>{answer}{decision}</td>"
             f"<td>{e(p.get('reference_answer') or '')}</td><td>{cited}</td>"
