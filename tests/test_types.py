@@ -29,7 +29,7 @@ SENTENCE = T.AnswerSentence(text="Stop warfarin 5 days before surgery.", citatio
 CHECK = T.SentenceCheck(text=SENTENCE.text, section="direct", status="supported", coverage=1.0)
 CONFLICT = T.Conflict(quantity="warfarin (day)", values=["5 days", "3 to 5 days"], references=[1, 2])
 SECTION = T.AnswerSection(kind="direct", title="Answer", sentences=[SENTENCE])
-PROVENANCE = T.Provenance(package_version="0.1.0", settings_hash="ab" * 8, generator="extractive@1")
+PROVENANCE = T.Provenance(package_version="0.2.0", settings_hash="ab" * 8, generator="extractive@2")
 ANSWER = T.Answer(
     question="When should warfarin be stopped?",
     abstained=False,
@@ -42,7 +42,7 @@ ANSWER = T.Answer(
     verification=[CHECK],
     decision="yes",
     disclaimer="Not medical advice.",
-    generator="extractive@1",
+    generator="extractive@2",
     provenance=PROVENANCE,
     timings_ms={"total": 1.5},
 )
@@ -77,6 +77,16 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     T.AnswerSentence: SENTENCE,
     T.SentenceCheck: CHECK,
     T.Conflict: CONFLICT,
+    T.QuestionAnalysis: T.QuestionAnalysis(
+        drugs=["clonazepam"],
+        subject=["clonazepam"],
+        topic_terms=["panic"],
+        question_terms=["start", "dose", "clonazepam", "panic"],
+        population=["older adults"],
+        intent="start_dose",
+        clearance=(0.0, 30.0),
+        missing=[],
+    ),
     T.AnswerSection: SECTION,
     T.Provenance: PROVENANCE,
     T.Answer: ANSWER,

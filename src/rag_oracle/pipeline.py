@@ -96,7 +96,7 @@ class Pipeline:
         self.embedder = embedder
         self.settings = settings
         self.retriever = retriever or make_retriever(index, embedder, settings.retrieve)
-        self.generator = generator or make_generator(embedder, settings)
+        self.generator = generator or make_generator(embedder, settings, index)
         self._variants: OrderedDict[str, tuple[Settings, Retriever, Generator]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -118,6 +118,11 @@ class Pipeline:
         if callbacks.on_retrieved is not None:
             callbacks.on_retrieved(hits)
         builder = AnswerBuilder(settings.answer, self.index, self.embedder, self._provenance(settings, generator))
+
+        def answerable(candidate: str) -> bool:  # a related question is offered only if this holds
+            return bool(builder.select(candidate, retriever.search(candidate, pool_size(settings), filters)).passages)
+
+        builder.answerable = answerable
         selection = builder.select(question, hits)
         if not selection.passages:
             answer = builder.abstain(question, selection, generator.label)
@@ -176,7 +181,7 @@ class Pipeline:
             else make_retriever(self.index, self.embedder, settings.retrieve)
         )
         same_generator = settings.answer == self.settings.answer and settings.llm == self.settings.llm
-        generator = self.generator if same_generator else make_generator(self.embedder, settings)
+        generator = self.generator if same_generator else make_generator(self.embedder, settings, self.index)
         with self._lock:
             found = self._variants.setdefault(key, (settings, retriever, generator))
             self._variants.move_to_end(key)

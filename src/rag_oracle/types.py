@@ -134,14 +134,17 @@ class Reference(_Frozen):
     """An entry in the numbered reference list. `number` is what [n] markers point at."""
 
     number: int
-    chunk_id: str
+    chunk_id: str = Field(description="The first cited passage of the document.")
+    chunk_ids: list[str] = Field(default_factory=list, description="Every cited passage of the document, in order.")
     doc_id: str
     title: str = ""
     year: int | None = None
     identifiers: dict[str, str] = Field(
         default_factory=dict, description="pmid, pmcid, doi, file, page: whatever locates the source."
     )
-    passage: str = Field(description="The full chunk shown to the generator.")
+    passage: str = Field(
+        description="The cited passages of the document, in document order (apart ones joined by an ellipsis line)."
+    )
     cited_spans: list[CitedSpan] = Field(default_factory=list, description="Sentences of the passage the answer used.")
     page_start: int | None = None
     page_end: int | None = None
@@ -176,9 +179,14 @@ class SentenceCheck(_Frozen):
 class Conflict(_Frozen):
     """Cited passages that give different values for the same quantity."""
 
-    quantity: str = Field(description="What differs, e.g. 'clonazepam dose (mg/day)'.")
+    quantity: str = Field(description="What differs, e.g. 'clonazepam dose range (mg/day)'.")
     values: list[str] = Field(description="The differing values as written, one per source.")
     references: list[int] = Field(description="Reference numbers, aligned with `values`.")
+    contexts: list[str] = Field(
+        default_factory=list, description="One line of context per side (the statement with its scope), aligned."
+    )
+    kind: str = Field("", description="starting, usual, range, maximum, duration, threshold, step or interval.")
+    outlier: bool = Field(False, description="The first side is one source far outside all the others.")
 
 
 class AnswerSection(_Frozen):
@@ -202,6 +210,49 @@ class Provenance(_Frozen):
     model: str | None = Field(None, description="LLM model name or GGUF file (LLM generator).")
 
 
+Intent = Literal[
+    "start_dose",
+    "max_dose",
+    "dose",
+    "taper",
+    "hold",
+    "duration",
+    "threshold",
+    "choice",
+    "monitoring",
+    "interactions",
+    "adverse_effects",
+    "yes_no",
+    "general",
+]
+
+
+class QuestionAnalysis(_Frozen):
+    """What a question is about, read offline (answer/question.py): recorded in every answer."""
+
+    drugs: list[str] = Field(default_factory=list, description="Drugs (or classes) named, canonical, lower case.")
+    subject: list[str] = Field(
+        default_factory=list, description="The subject as written: drug names, else the most specific topic words."
+    )
+    topic_terms: list[str] = Field(
+        default_factory=list, description="Analysed content words that are neither intent nor population words."
+    )
+    question_terms: list[str] = Field(default_factory=list, description="Every analysed content word of the question.")
+    clearance: tuple[float, float] | None = Field(
+        None, description="The creatinine clearance range the question names, [low, high) in mL/min."
+    )
+    population: list[str] = Field(
+        default_factory=list,
+        description="children, adults, older adults, pregnancy, renal, hepatic (empty: adults in general).",
+    )
+    intent: Intent = Field("general", description="What kind of fact the question asks for.")
+    yes_no: bool = Field(False, description="Whether it asks yes or no.")
+    compares: bool = Field(False, description="Whether it asks about more than one subject side by side.")
+    missing: list[str] = Field(
+        default_factory=list, description="What the question names that the index never mentions, as written."
+    )
+
+
 class Answer(_Frozen):
     """A cited answer, or an abstention that says the indexed literature does not answer."""
 
@@ -215,6 +266,10 @@ class Answer(_Frozen):
         description="The retrieved passages the generator was shown (cited or not), in rank order.",
     )
     notes: list[str] = Field(default_factory=list, description="Caveats, e.g. thin evidence.")
+    coverage: str = Field(
+        "", description="What part of the question the index does not cover, shown above the answer; empty if none."
+    )
+    analysis: QuestionAnalysis | None = Field(None, description="The question's subject, population and intent.")
     related_questions: list[str] = Field(default_factory=list, description="Follow-up questions the index can answer.")
     conflicts: list[Conflict] = Field(default_factory=list, description="Disagreements between cited sources.")
     verification: list[SentenceCheck] = Field(default_factory=list, description="One entry per draft sentence.")
@@ -261,7 +316,12 @@ def conflicts_block(conflicts: list[Conflict]) -> str:
     lines = ["Conflicting evidence"]
     for c in conflicts:
         sides = "; ".join(f"{v} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
-        lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
+        if c.outlier:
+            lines.append(f"- {c.quantity}: {sides}. The far-out value is not stated in this answer.")
+        else:
+            lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
+        for context, n in zip(c.contexts, c.references, strict=False):
+            lines.append(f"  {_markers([n])} \u201c{context}\u201d")
     return "\n".join(lines)
 
 

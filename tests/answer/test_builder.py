@@ -96,7 +96,7 @@ def test_provenance_names_settings_prompt_and_version(built_index, settings):
     a = oracle.ask("What dose of sertraline is used for depression?")
     b = oracle.ask("What dose of sertraline is used for depression?", overrides={"answer": {"audience": "patient"}})
     assert a.provenance.package_version == __version__
-    assert a.provenance.generator == "extractive@1" and a.provenance.prompt_id is None
+    assert a.provenance.generator == "extractive@2" and a.provenance.prompt_id is None
     assert a.provenance.settings_hash != b.provenance.settings_hash
     assert a.provenance.embedder == oracle.embedder.model_id
 

@@ -26,8 +26,8 @@ def test_elliptical_follow_up_retrieves_clonazepam_in_the_elderly(service: ChatS
     # without the conversation the same words find passages about the elderly in general
     alone = service.ask("and in the elderly?")
     assert alone.standalone_question == "and in the elderly?"
-    assert alone.answer.hits[0].chunk.doc_id != "clz-elderly"
-    assert alone.answer.references[0].doc_id != "clz-elderly"
+    # without the conversation it names no subject: it is declined, not answered from whatever matches "elderly"
+    assert alone.answer.abstained and "names no drug, condition or test" in alone.answer.text
 
 
 def test_self_contained_follow_up_is_unchanged(service: ChatService) -> None:

@@ -65,4 +65,18 @@ def test_clinical_set_holds_its_baseline(sample, tmp_path: Path) -> None:
         actual = result.metrics[group][metric]["mean"]
         if actual is None or actual > expected + tol:
             failures.append(f"{key}: {actual} > recorded {expected} + {tol}")
+    # The bars hold absolutely, whatever the recorded figures (evals/clinical/baseline.json "targets").
+    for key, (op, bar) in baseline["targets"].items():
+        group, metric = key.split(".", 1)
+        actual = result.metrics[group][metric]["mean"]
+        if actual is None or (op == ">=" and actual < bar) or (op == "<=" and actual > bar):
+            failures.append(f"{key}: {actual} does not meet the target {op} {bar}")
+    # Conflicts: only the real disagreements listed in the baseline may be flagged (no false ones).
+    predictions = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    flagged = {c["quantity"] for p in predictions for c in p.get("conflicts", [])}
+    unexpected = flagged - set(baseline["allowed_conflicts"])
+    if unexpected:
+        failures.append(f"conflicts flagged that are not real disagreements: {sorted(unexpected)}")
+    if not flagged & set(baseline["allowed_conflicts"]):
+        failures.append("the real clonazepam 0.5 to 1 vs 0.5 to 2 mg/day disagreement is no longer flagged")
     assert not failures, "regression against evals/clinical/baseline.json:\n" + "\n".join(failures)

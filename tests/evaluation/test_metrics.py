@@ -84,8 +84,22 @@ def test_decision_scores() -> None:
     assert s["accuracy"] == pytest.approx(0.75)
     # F1: yes 2*2/(4+1+0)=0.8, no 0, maybe 1 -> mean 0.6
     assert s["macro_f1"] == pytest.approx(0.6)
+    assert s["decided"] == 1.0
     assert decision_scores([None, ""], ["yes", "no"]) is None
-    assert decision_scores(["yes"], [None])["accuracy"] == 0.0
+    assert decision_scores(["yes"], [None]) == {"accuracy": 0.0, "macro_f1": 0.0, "decided": 0.0}
+
+
+def test_no_verdict_counts_as_wrong_and_is_reported_as_undecided() -> None:
+    gold = ["yes", "yes", "no", "no"]
+    s = decision_scores(gold, ["yes", None, "no", None])
+    assert s["accuracy"] == 0.5  # the two questions without a verdict are wrong, not left out
+    # yes: tp 1, fp 0, fn 1 -> 2/3; no: the same -> macro 2/3. A missing verdict is a miss, never a false "yes".
+    assert s["macro_f1"] == pytest.approx(2 / 3)
+    assert s["decided"] == 0.5
+    # deciding fewer questions, all rightly, still scores below deciding all of them rightly
+    assert decision_scores(gold, gold)["macro_f1"] == 1.0 > s["macro_f1"]
+    # unlabelled questions are left out of every figure, "decided" included
+    assert decision_scores(["yes", None], ["yes", None])["decided"] == 1.0
 
 
 def test_percentile_nearest_rank() -> None:

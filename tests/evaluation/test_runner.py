@@ -90,13 +90,13 @@ def test_run_writes_predictions_metrics_and_manifest(
     }
     assert set(metrics["nuggets"]) == {"nugget_recall", "forbidden_rate", "fully_right"}
     assert set(metrics["abstention"]) == {"abstention_recall", "answer_rate"}
-    assert set(metrics["decision"]) == {"accuracy", "macro_f1"}
+    assert set(metrics["decision"]) == {"accuracy", "macro_f1", "decided"}
     assert metrics["retrieval"]["recall@10"]["n"] == 4  # the off-topic question has no relevant ids
     assert metrics["retrieval"]["ndcg@10"]["ci95"][0] <= metrics["retrieval"]["ndcg@10"]["mean"]
     assert metrics["latency"]["total"]["p50"] > 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["identity"]["dataset"]["sha256"]
-    assert manifest["identity"]["generator"] == {"name": "extractive", "version": "1"}
+    assert manifest["identity"]["generator"] == {"name": "extractive", "version": "2"}
     assert manifest["identity"]["settings"]["retrieve"]["mode"] == "hybrid"
     assert "git" in manifest and "package_versions" in manifest
     assert result.resumed == 0

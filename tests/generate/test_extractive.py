@@ -65,8 +65,10 @@ def test_off_topic_question_abstains(oracle: RagOracle) -> None:
     answer = oracle.ask("Which gluon lattice yields quantum chromodynamics confinement?")
     assert answer.abstained
     assert answer.references == [] and answer.sections == []
-    assert answer.text.startswith("The indexed literature does not answer this question")
-    assert "does not answer" in render_markdown(answer)
+    assert answer.text.startswith(
+        ("The indexed literature does not answer this question", "The indexed literature has no passage about")
+    )
+    assert "gluon" in render_markdown(answer)  # it names what the index lacks
 
 
 def test_single_source_is_flagged(oracle: RagOracle, settings, built_index: Path) -> None:

@@ -72,7 +72,7 @@ def test_verification_catches_what_the_model_made_up(built_index: Path, settings
     assert kept == ["Stop warfarin 5 days before surgery.", "Sertraline is started at 50 mg daily for depression."]
     assert [r.number for r in answer.references] == [1, 2]
     assert "[9]" not in answer.text and "200 mg" not in answer.text
-    assert 3 <= len(answer.related_questions) <= 5
+    assert len(answer.related_questions) <= 5
     assert answer.generator == "llm:answer@1"
     # the model was shown the passages numbered as the draft cites them
     [messages] = model.history

@@ -122,7 +122,7 @@ def test_ask_through_the_real_server(llama_server: str, built_index: Path, setti
         for sentence in section.sentences:
             assert sentence.supported and set(sentence.citations) <= numbers and sentence.citations
     assert answer.verification or answer.abstained
-    assert 3 <= len(answer.related_questions) <= 5 or answer.abstained
+    assert len(answer.related_questions) <= 5 or answer.abstained
 
 
 def test_cli_ask_with_the_real_server(llama_server: str, built_index: Path, tmp_path: Path) -> None:

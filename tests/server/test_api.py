@@ -31,7 +31,7 @@ def test_a_python_client_reads_the_answer_back(client: TestClient) -> None:
     response = client.post("/v1/ask", json={"question": QUESTION})
     turn = Turn.model_validate_json(response.content)
     assert turn.answer.text == response.json()["answer"]["text"]
-    assert turn.answer.provenance is not None and turn.answer.provenance.generator == "extractive@1"
+    assert turn.answer.provenance is not None and turn.answer.provenance.generator == "extractive@2"
     assert turn.answer.provenance.index_fingerprint
 
 

@@ -3,8 +3,6 @@ conflicting dose ranges in two passages are reported as a conflict."""
 
 from __future__ import annotations
 
-import pytest
-
 from rag_oracle.answer.builder import AnswerBuilder
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.text.markers import markers_in, parse_marker, strip_markers
@@ -12,7 +10,6 @@ from rag_oracle.text.quantities import quantities, unsupported_quantities
 from rag_oracle.types import Chunk, DocumentInfo, DraftSentence, Hit
 from rag_oracle.types import DraftSection as _Section
 from rag_oracle.verify.citations import verify
-from rag_oracle.verify.conflicts import find_conflicts
 
 
 class Stats:
@@ -142,31 +139,8 @@ def test_citations_renumbered_in_order_of_first_appearance() -> None:
     assert [s.citations for sec in result.sections for s in sec.sentences] == [[1], [2], [1]]
 
 
-def test_conflicting_dose_ranges_are_reported() -> None:
-    passages = [
-        hit(
-            "review",
-            "In the studies summarized here, the usual adjunctive clonazepam dose was 0.5 to 1 mg/day, typically given at bedtime.",
-        ),
-        hit(
-            "meta", "Clonazepam doses across the included trials ranged from 0.5 to 2 mg/day, usually given at bedtime."
-        ),
-        hit("other", "Sertraline is started at 50 mg daily."),
-    ]
-    df = {"clonazepam": 2, "depress": 5, "dosag": 3}.get
-    [conflict] = find_conflicts("What is the dosage of clonazepam for depression?", passages, Stats(lambda t: df(t, 0)))
-    assert conflict.quantity == "clonazepam (mg/day)"
-    assert sorted(v for _, v, _ in conflict.statements) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
-    assert {h.chunk.doc_id for h, _, _ in conflict.statements} == {"review", "meta"}
-
-
-def test_same_range_or_unrelated_statements_are_not_conflicts() -> None:
-    passages = [
-        hit("a", "Most acute sinusitis is viral; watchful waiting for 7 to 10 days is reasonable in sinusitis."),
-        hit("b", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis."),
-        hit("c", "For bacterial sinusitis give amoxicillin for 5 to 7 days in adults with sinusitis today."),
-    ]
-    assert find_conflicts("How long to treat sinusitis?", passages, Stats(lambda t: 3 if t == "sinusit" else 0)) == []
+# The rules of conflict detection are tested in tests/verify/test_conflicts.py; here: a real
+# disagreement reaches the answer, cited on both sides.
 
 
 def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
@@ -185,7 +159,7 @@ def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
             "meta",
             "Clonazepam doses across the included trials ranged from 0.5 to 2 mg/day, usually given at bedtime.",
             2,
-            "Clonazepam augmentation trials",
+            "Clonazepam augmentation trials in depression",
         ),
     ]
     settings = AnswerSettings(min_passage_similarity=0.0)
@@ -196,25 +170,11 @@ def test_conflict_reaches_the_answer(tmp_path, monkeypatch) -> None:
     assert sorted(conflict.values) == ["0.5 to 1 mg/day", "0.5 to 2 mg/day"]
     cited = {answer.references[n - 1].doc_id for n in conflict.references}
     assert cited == {"review", "meta"}
-    assert "different values for clonazepam (mg/day)" in render_markdown(answer)
+    assert conflict.quantity == "clonazepam dose range (mg/day)" and len(conflict.contexts) == 2
+    assert "different values for clonazepam dose range (mg/day)" in render_markdown(answer)
 
 
-@pytest.mark.parametrize("question", ["What is the dosage of clonazepam for treating depression?"])
-def test_related_questions(question: str) -> None:
-    from rag_oracle.answer.related import related_questions
-
-    passages = [
-        hit(
-            "m",
-            "Clonazepam: taper slowly; monitor for sedation; older adults are at risk of falls. Avoid with opioids (interaction).",
-            1,
-            "Clonazepam monograph",
-        )
-    ]
-    related = related_questions(question, passages, Stats(lambda t: {"clonazepam": 2, "depress": 9}.get(t, 0)))
-    assert 3 <= len(related) <= 5
-    assert all("clonazepam" in q for q in related)
-    assert not any("usual dose" in q for q in related)  # already asked about dosing
+# Related questions are tested in tests/answer/test_related.py.
 
 
 def test_micro_sign_and_greek_mu_both_read_as_mcg() -> None:

@@ -26,14 +26,31 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from rag_oracle.answer.agreement import Evidence, evidence_for
 from rag_oracle.answer.decision import decide, is_yes_no_question
+from rag_oracle.answer.question import QUANTITY_INTENTS, analyse, population_phrase
 from rag_oracle.answer.related import related_questions
 from rag_oracle.answer.relevance import diversify, not_relevant_reason, passage_similarities
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.text.analyzer import TermStatistics, UniformStatistics
-from rag_oracle.types import Answer, CitedSpan, Conflict, Draft, Hit, Provenance, Reference
+from rag_oracle.text.quantities import quantities
+from rag_oracle.text.untrusted import strip_source_markers
+from rag_oracle.types import (
+    Answer,
+    CitedSpan,
+    Conflict,
+    Draft,
+    DraftSection,
+    Hit,
+    Provenance,
+    QuestionAnalysis,
+    Reference,
+    SentenceCheck,
+)
 from rag_oracle.verify.citations import reference_for, verify
 from rag_oracle.verify.conflicts import FoundConflict, find_conflicts
 
@@ -52,6 +69,21 @@ class Selection:
     passages: list[Hit]  # the relevant ones, in rank order: what the generator is shown
     best_similarity: float | None
     reason: str = ""  # why there are no passages
+    analysis: QuestionAnalysis | None = None
+    evidence: list[Evidence] = field(default_factory=list)  # the passages' statements, judged
+    declined: str = ""  # a full sentence naming what the index lacks (coverage), when that is why
+    coverage: str = ""  # what part of the question is not covered, when the rest is answered
+
+
+_INTENT_PHRASES = {
+    "start_dose": "the starting dose of {s}",
+    "max_dose": "the maximum dose of {s}",
+    "dose": "a dose of {s}",
+    "hold": "how long {s} is held or when it is restarted",
+    "duration": "a duration for {s}",
+    "threshold": "a target or threshold for {s}",
+    "taper": "how {s} is tapered",
+}
 
 
 class AnswerBuilder:
@@ -64,34 +96,68 @@ class AnswerBuilder:
         embedder=None,
         provenance: Provenance | None = None,
         statistics: TermStatistics | None = None,
+        answerable: Callable[[str], bool] | None = None,
     ) -> None:
+        """`answerable(question)`: whether the index can answer a question (retrieval and the gates of
+        `select`, no drafting); related questions are offered only when it says so."""
+        self.answerable = answerable
         self.settings = settings
         self.index = index
         self.embedder = embedder
         self.provenance = provenance
         self.statistics = statistics or index or UniformStatistics()
 
+    @property
+    def documents(self):
+        return getattr(self.index, "documents", None)
+
     def select(self, question: str, hits: list[Hit]) -> Selection:
+        """The passages to draft from, or none and why: the question names something the index
+        never mentions; no passage is similar enough; or the relevant passages hold no statement
+        about the question's subject, population or the kind of fact it asks for."""
         s = self.settings
+        analysis = analyse(question, self.statistics)
         considered = diversify(hits, s.top_k, s.max_passages_per_document)
+        if analysis.missing:
+            named = " or ".join(analysis.missing)
+            return Selection(
+                hits,
+                considered,
+                [],
+                None,
+                f"no passage about {named}",
+                analysis,
+                declined=f"The indexed literature has no passage about {named}.",
+            )
         if not considered:
-            return Selection(hits, considered, [], None, "no passage was retrieved")
+            return Selection(hits, considered, [], None, "no passage was retrieved", analysis)
         sims = passage_similarities(self.embedder, self.index, question, considered)
         best = float(sims.max())
         passages = [h for h, sim in zip(considered, sims, strict=True) if sim >= s.min_passage_similarity]
-        reason = "" if passages else not_relevant_reason(best, s.min_passage_similarity)
-        return Selection(hits, considered, passages, best, reason)
+        if not passages:
+            return Selection(hits, considered, [], best, not_relevant_reason(best, s.min_passage_similarity), analysis)
+        evidence = evidence_for(analysis, passages, self.documents)
+        declined, coverage = _coverage(question, analysis, evidence, passages)
+        if declined:
+            return Selection(hits, considered, [], best, declined.rstrip("."), analysis, evidence, declined=declined)
+        return Selection(hits, considered, passages, best, "", analysis, evidence, coverage=coverage)
 
     def abstain(self, question: str, selection: Selection, generator: str, reason: str = "") -> Answer:
         """The answer that says the indexed literature does not answer the question, and why."""
+        message = (
+            selection.declined
+            if selection.declined and not reason
+            else (f"The indexed literature does not answer this question: {reason or selection.reason}.")
+        )
         return Answer(
             question=question,
             abstained=True,
-            abstention_reason=f"The indexed literature does not answer this question: {reason or selection.reason}.",
+            abstention_reason=message,
             hits=selection.considered,
             disclaimer=DISCLAIMER,
             generator=generator,
             provenance=self._provenance(generator),
+            analysis=selection.analysis,
         )
 
     def finish(self, question: str, draft: Draft, selection: Selection) -> Answer:
@@ -100,14 +166,20 @@ class AnswerBuilder:
         passages = selection.passages
         if draft.declined:
             return self.abstain(question, selection, draft.generator, draft.declined)
-        verified = verify(draft.sections, passages, policy=s.unsupported_policy)
+        analysis = selection.analysis or analyse(question, self.statistics)
+        sections, disagreeing = _agreeing(draft.sections, selection.evidence)
+        found: list[FoundConflict] = []
+        if sections:
+            # Disagreements are looked for among the passages read and the rest of the retrieved pool.
+            considered = passages + [h for h in selection.pool[: 2 * s.top_k] if h not in passages]
+            found = find_conflicts(analysis, evidence_for(analysis, considered, self.documents), considered)[:2]
+            sections, outlying = _without_outliers(sections, found)
+            disagreeing += outlying
+        verified = verify(sections, passages, policy=s.unsupported_policy, documents=self.documents)
         answered = bool(verified.sections)
         references, answer_conflicts, shown = verified.references, [], list(passages)
         if answered:
-            # Disagreements are looked for among the passages read and the rest of the retrieved pool.
-            considered = passages + [h for h in selection.pool[: 2 * s.top_k] if h not in passages]
-            found = find_conflicts(question, considered, self.statistics)
-            references, answer_conflicts, shown = _cite_conflicts(found[:2], references, shown)
+            references, answer_conflicts, shown = _cite_conflicts(found, references, shown)
         answer = Answer(
             question=question,
             abstained=not answered,
@@ -118,18 +190,25 @@ class AnswerBuilder:
             sections=verified.sections,
             references=references,
             hits=shown,
-            notes=notes_for(references, selection.best_similarity) if answered else [],
+            notes=(
+                notes_for(references, selection.best_similarity) + _lead_notes(verified.sections, selection.evidence)
+            )
+            if answered
+            else [],
             related_questions=_merge_related(
-                draft.related_questions, related_questions(question, passages, self.statistics)
+                draft.related_questions,
+                related_questions(question, analysis, selection.evidence, self.answerable),
             ),
             conflicts=answer_conflicts,
-            verification=verified.checks,
+            verification=disagreeing + verified.checks,
+            coverage=selection.coverage if answered else "",
+            analysis=selection.analysis,
             disclaimer=DISCLAIMER,
             generator=draft.generator,
             provenance=self._provenance(draft.generator),
         )
         if is_yes_no_question(question) and answered:
-            answer = answer.model_copy(update={"decision": decide(answer)})
+            answer = answer.model_copy(update={"decision": decide(question, answer)})
         return answer
 
     def _provenance(self, generator: str) -> Provenance | None:
@@ -140,7 +219,7 @@ class AnswerBuilder:
 
 def notes_for(references: list[Reference], best_similarity: float | None) -> list[str]:
     notes = []
-    if len({r.doc_id for r in references}) == 1:
+    if len({r.doc_id for r in references}) == 1:  # one reference per document
         notes.append("Evidence is limited: this answer rests on a single source.")
     if best_similarity is not None and best_similarity < 0.5:
         notes.append(
@@ -155,7 +234,7 @@ def _cite_conflicts(
     """Make every side of every conflict a cited reference (adding passages when needed), with the
     sentence stating its value among the reference's cited spans."""
     references = list(references)
-    by_chunk = {r.chunk_id: i for i, r in enumerate(references)}
+    by_doc = {r.doc_id: i for i, r in enumerate(references)}
     out = []
     for conflict in conflicts:
         numbers = []
@@ -168,18 +247,30 @@ def _cite_conflicts(
                 char_start=hit.chunk.char_start + pos,
                 char_end=hit.chunk.char_start + pos + len(sentence),
             )
-            if hit.chunk.id in by_chunk:
-                i = by_chunk[hit.chunk.id]
+            if hit.chunk.doc_id in by_doc:
+                i = by_doc[hit.chunk.doc_id]
                 ref = references[i]
+                update: dict = {}
                 if span not in ref.cited_spans:
-                    spans = sorted([*ref.cited_spans, span], key=lambda sp: sp.char_start)
-                    references[i] = ref.model_copy(update={"cited_spans": spans})
+                    update["cited_spans"] = sorted([*ref.cited_spans, span], key=lambda sp: sp.char_start)
+                if sentence not in ref.passage:
+                    update["passage"] = f"{ref.passage}\n\u2026\n{hit.chunk.text}"
+                    update["chunk_ids"] = [*ref.chunk_ids, hit.chunk.id]
+                if update:
+                    references[i] = ref.model_copy(update=update)
             else:
                 references.append(reference_for(hit, len(references) + 1, [span]))
-                by_chunk[hit.chunk.id] = len(references) - 1
-            numbers.append(references[by_chunk[hit.chunk.id]].number)
+                by_doc[hit.chunk.doc_id] = len(references) - 1
+            numbers.append(references[by_doc[hit.chunk.doc_id]].number)
         out.append(
-            Conflict(quantity=conflict.quantity, values=[v for _, v, _ in conflict.statements], references=numbers)
+            Conflict(
+                quantity=conflict.quantity,
+                values=[v for _, v, _ in conflict.statements],
+                references=numbers,
+                contexts=[strip_source_markers(c) for c in conflict.contexts],
+                kind=conflict.kind,
+                outlier=conflict.outlier,
+            )
         )
     return references, out, shown
 
@@ -191,3 +282,122 @@ def _merge_related(first: list[str], second: list[str], limit: int = 5) -> list[
         if q.lower() not in {o.lower() for o in out}:
             out.append(q)
     return out[:limit]
+
+
+def _coverage(
+    question: str, analysis: QuestionAnalysis, evidence: list[Evidence], passages: list[Hit]
+) -> tuple[str, str]:
+    """(why to decline, what part is not covered): the relevant passages must hold a statement about
+    the question's subject; for a number, one giving that kind of number; for a named population,
+    one naming it. Empty strings when the passages cover the question."""
+    if not analysis.drugs and not analysis.topic_terms:
+        return (
+            "The question names no drug, condition or test, so the indexed literature cannot be searched for it: "
+            "ask it in full (for example 'What is the dose of clonazepam in older adults?').",
+            "",
+        )
+    subject = " and ".join(analysis.subject) or "the question's subject"
+    if analysis.drugs:
+        titles = " ".join(h.document.title.lower() for h in passages)
+        named = any(e.subjects & set(analysis.drugs) for e in evidence) or any(d in titles for d in analysis.drugs)
+        if not named:
+            return f"The indexed literature has no passage about {subject}.", ""
+    about = [e for e in evidence if e.eligible]
+    if not about:
+        return f"The indexed literature has no passage about {subject}.", ""
+    population = [p for p in analysis.population if p != "adults"]
+    where = population_phrase(population)
+    if analysis.clearance:
+        band = re.search(r"creatinine clearance (?:is |of )?(?P<band>[^?,;]*)", question, re.I)
+        where = f"at a creatinine clearance {band.group('band').strip()}" if band else where
+    numeric = analysis.intent in QUANTITY_INTENTS
+    if population and not any(e.population_named and (e.shape_soft or not numeric) for e in about):
+        if numeric or analysis.yes_no:
+            return f"The indexed literature has no passage about {subject} {where}.", ""
+        return (
+            "",
+            f"The indexed passages about {subject} do not mention it {where}; what follows is not specific to it.",
+        )
+    if numeric and not any(e.shape for e in about):
+        what = _INTENT_PHRASES.get(analysis.intent, "this for {s}").format(s=subject)
+        return f"The indexed literature mentions {subject} but has no passage giving {what}.", ""
+    return "", ""
+
+
+def _lead_notes(sections, evidence: list[Evidence]) -> list[str]:
+    """A note when the direct answer rests on one study's results rather than a recommendation."""
+    direct = [s.text for section in sections if section.kind == "direct" for s in section.sentences]
+    roles = {e.role for e in evidence for text in direct if e.statement.text in text}
+    if roles and roles <= {"result"}:
+        return ["The answer leads with one study's results: no guideline, review or conclusion in the index states it."]
+    return []
+
+
+def _without_outliers(
+    sections: list[DraftSection], found: list[FoundConflict]
+) -> tuple[list[DraftSection], list[SentenceCheck]]:
+    """The draft without sentences stating a value one source gives far outside all the others
+    (a planted "100 mg per day" against 0.25 to 2 mg elsewhere): such a value is shown only as a
+    conflict, never stated."""
+    outlying = [c.statements[0][2] for c in found if c.outlier]
+    if not outlying:
+        return sections, []
+    kept_sections, removed = [], []
+    for section in sections:
+        kept = []
+        for sentence in section.sentences:
+            if any(o in sentence.text or sentence.text in o for o in outlying):
+                removed.append(
+                    SentenceCheck(
+                        text=sentence.text,
+                        section=section.kind,
+                        status="removed",
+                        coverage=0.0,
+                        citations=list(sentence.citations),
+                        reasons=["its value is far outside every other source's; it is shown as a conflict instead"],
+                    )
+                )
+            else:
+                kept.append(sentence)
+        if kept:
+            kept_sections.append(section.model_copy(update={"sentences": kept}))
+    return kept_sections, removed
+
+
+def _agreeing(sections: list[DraftSection], evidence: list[Evidence]) -> tuple[list[DraftSection], list[SentenceCheck]]:
+    """The draft without sentences that state a number the cited passages give only for another drug,
+    population or indication (whatever generator wrote them), and a check for each one removed."""
+    if not evidence:
+        return sections, []
+    by_passage: dict[int, list[Evidence]] = {}
+    for e in evidence:
+        by_passage.setdefault(e.hit_index + 1, []).append(e)
+    kept_sections, removed = [], []
+    for section in sections:
+        kept = []
+        for sentence in section.sentences:
+            keys = {q.key() for q in quantities(sentence.text)}
+            sources = [
+                e
+                for n in sentence.citations
+                for e in by_passage.get(n, [])
+                if keys & {q.key() for q in quantities(e.statement.text)}
+            ]
+            if keys and sources and not any(e.eligible for e in sources):
+                removed.append(
+                    SentenceCheck(
+                        text=sentence.text,
+                        section=section.kind,
+                        status="removed",
+                        coverage=0.0,
+                        citations=list(sentence.citations),
+                        reasons=[
+                            "its numbers are, in the cited passages, about another drug, population or indication"
+                        ],
+                    )
+                )
+                continue
+            kept.append(sentence)
+        if kept:
+            kept_sections.append(section.model_copy(update={"sentences": kept}))
+    return kept_sections, removed

@@ -23,7 +23,12 @@ def reference_line(ref: Reference) -> str:
 
 
 def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
-    out = [f"Question: {answer.question}", "", answer.text]
+    out = [f"Question: {answer.question}", ""]
+    if answer.coverage:
+        out += [f"Note: {answer.coverage}", ""]  # what the index does not cover comes first
+    if answer.decision:
+        out += [f"Verdict: {answer.decision} (read from the statements below)", ""]
+    out.append(answer.text)
     if answer.notes:
         out += ["", *[f"Note: {n}" for n in answer.notes]]
     flagged = [c for c in answer.verification if c.status != "supported"]

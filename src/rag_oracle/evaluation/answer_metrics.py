@@ -7,8 +7,12 @@ Definitions (also in docs/evaluation.md):
   removed), as a bag of words with multiplicity.
 - semantic_similarity: cosine of the embeddings of prediction and reference (computed by the
   runner with the index's embedder; this module only takes vectors).
-- decision accuracy, macro_f1: over the labels present in the gold decisions (yes / no / maybe);
-  macro F1 is the unweighted mean of per-label F1.
+- decision accuracy, macro_f1, decided: over the questions with a gold decision (yes / no / maybe).
+  A question the answer gave no verdict for (None: abstained, or the evidence did not decide it)
+  counts as wrong for accuracy and as a miss of its gold label for F1 (never as a false positive);
+  macro F1 is the unweighted mean of per-label F1 over the labels present in the gold decisions;
+  decided is the share of those questions with a verdict, so a rule that answers less can be told
+  from one that answers worse.
 - latency p50 / p95: nearest-rank percentiles, in milliseconds.
 - bootstrap CI: 95% percentile interval of the mean over 1,000 resamples (seeded).
 
@@ -73,7 +77,11 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def decision_scores(gold: Sequence[str], predicted: Sequence[str | None]) -> dict[str, float] | None:
-    """accuracy and macro_f1 over labelled questions; a missing prediction counts as wrong."""
+    """accuracy, macro_f1 and decided over labelled questions; a missing prediction (None) counts as wrong.
+
+    >>> decision_scores(["yes", "no", "maybe", "no"], ["yes", None, "maybe", "yes"])
+    {'accuracy': 0.5, 'macro_f1': 0.5555555555555555, 'decided': 0.75}
+    """
     pairs = [(g, p) for g, p in zip(gold, predicted, strict=True) if g]
     if not pairs:
         return None
@@ -84,7 +92,8 @@ def decision_scores(gold: Sequence[str], predicted: Sequence[str | None]) -> dic
         fp = sum(g != label and p == label for g, p in pairs)
         fn = sum(g == label and p != label for g, p in pairs)
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return {"accuracy": accuracy, "macro_f1": sum(f1s) / len(f1s)}
+    decided = sum(bool(p) for _, p in pairs) / len(pairs)
+    return {"accuracy": accuracy, "macro_f1": sum(f1s) / len(f1s), "decided": decided}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

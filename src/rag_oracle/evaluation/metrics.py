@@ -4,7 +4,8 @@
     answer:    rouge1, rouge2, rougeL, token_f1, semantic_similarity      (the whole answer)
                rougeL_direct, token_f1_direct                          (the direct answer alone)
                rougeL_lead, token_f1_lead    (baseline: first 2 sentences of the top retrieved document)
-    decision:  accuracy, macro_f1                   (only when questions carry a decision)
+    decision:  accuracy, macro_f1, decided          (only when questions carry a decision; a question
+               given no verdict counts as wrong, and decided is the share given one)
     citations: validity, sentence_coverage, support, numeric_support, abstention_rate   (the answer shown)
                draft_validity, draft_support, draft_numeric_support, removal_rate,
                invented_number_rate                                  (the draft, before verification)
@@ -84,7 +85,7 @@ def _decision_with_ci(predictions: list[dict], resamples: int = 1000) -> dict | 
     pred = [p.get("decision") for p in labelled]
     point = decision_scores(gold, pred)
     rng = np.random.default_rng(0)
-    samples: dict[str, list[float]] = {"accuracy": [], "macro_f1": []}
+    samples: dict[str, list[float]] = {k: [] for k in point}
     for _ in range(resamples):
         idx = rng.integers(0, len(labelled), len(labelled))
         s = decision_scores([gold[i] for i in idx], [pred[i] for i in idx])

@@ -161,6 +161,8 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
             "lead": lead_baseline(oracle, hits),
             "abstained": answer.abstained,
             "decision": answer.decision,
+            "analysis": answer.analysis.model_dump(mode="json") if answer.analysis else None,
+            "conflicts": [{"quantity": c.quantity, "values": c.values, "outlier": c.outlier} for c in answer.conflicts],
             "citations": [
                 {
                     "number": r.number,

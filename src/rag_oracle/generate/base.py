@@ -32,7 +32,7 @@ class Generator(Protocol):
 
     @property
     def label(self) -> str:
-        """How answers name their writer, e.g. 'extractive@1' or 'llm:answer@2'."""
+        """How answers name their writer, e.g. 'extractive@2' or 'llm:answer@2'."""
         ...
 
     @property

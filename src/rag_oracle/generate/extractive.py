@@ -1,49 +1,62 @@
 """The default generator: an extractive, query-focused composer that needs no LLM.
 
 It can only say what the passages say, word for word, which is what makes it safe for
-numbers: every dose, duration and percentage in its answer is quoted from the passage it cites.
+numbers: every dose, duration and percentage in its answer is quoted from the passage it cites,
+together with the heading or label that says what the number is about.
 
 How it works:
 
-1. It reads the passages the answer builder judged relevant (rag_oracle/answer/relevance.py:
-   when none is relevant enough the builder abstains and no generator is asked).
-2. Sentence scoring. Passages are split into sentences; each sentence scores
-   0.65 * cosine(question, title + sentence) + 0.35 * (share of the question's content words it
-   contains, stemmed), plus
-   - 0.10 when it has the shape of what the question asks for (a dose with a unit for a dosing
-     question, a duration for a how-long question, a number for a target or threshold question);
-   - 0.08 when it says something is not approved, not recommended or contraindicated and shares
-     at least two content words with the question: a clinician must see such a caution first;
-   - a section prior: -0.08 in methods (what was done, not what is true), -0.03 in background,
-     +0.04 in conclusions, key points and recommendations.
-   Sentences that open with a dangling reference ("It", "This", "These") lose 10%: out of their
-   context they can mislead. Questions and headings are never quoted.
-3. Selection. Maximal marginal relevance picks sentences that are relevant and unlike those
-   already picked (cosine between sentence embeddings), at most `max_sentences_per_document`
-   per document, and only sentences scoring at least 60% of the best one.
-4. Layout. The two best sentences form the direct answer; the rest go to "Dosing and
-   administration" (doses, titration, tapering), "Safety and monitoring" (risks, warnings,
-   monitoring) or "Key points".
+1. Statements. Each passage is read as statements with their scope (text/structure.py): a
+   sentence with its list label, lead-in, heading and section, or a table row with its column
+   headers. Each is judged against the question's analysis (answer/question.py, answer/agreement.py):
+   its subject, population, role and whether it gives the kind of fact asked for. Only eligible
+   statements are quoted: a dose of another drug, a statement about another population, a number
+   under another indication's heading, instruction-like or self-referential text never is.
+2. Scoring. Each statement scores 0.65 * cosine(question, title + quote) + 0.35 * (share of the
+   question's content words it contains, stemmed), plus
+   - +0.12 when it gives what the intent asks for in its words and shape (a starting dose for a
+     starting-dose question, a maximum for a maximum), +0.05 for the shape alone;
+   - +0.05 for a recommendation, key point, conclusion or label statement; -0.05 for one trial's
+     result, -0.08 background, -0.15 methods;
+   - +0.02 per evidence level above 1 (guideline or systematic review 3, label or review 2);
+   - +0.06 when it names the question's population; -0.06 when it is about a special population
+     the question did not ask about;
+   - a dangling opener ("It", "That schedule") is quoted together with the sentence before it.
+3. The direct answer is the best one or two statements that may lead (recommendation, conclusion,
+   key point, label or plain statement; never background or methods) and that give what the
+   intent asks for; a guideline, review or label statement leads before a single study's. One
+   study's result leads only when nothing else answers, and the answer then says so. Then maximal marginal relevance picks further
+   statements (relevant, unlike those chosen, at most `max_sentences_per_document` per document,
+   scoring at least 60% of the best); a near-duplicate from another document is not repeated but
+   cited to both sources.
+4. Layout: "Dosing and administration" holds statements with a dose; "Safety and monitoring"
+   statements about risks, warnings and monitoring; "Key points" the rest. Nothing appears twice.
 
-The draft then goes to the answer builder like every generator's: verified, renumbered,
-conflicts and related questions added.
+The draft then goes to the answer builder like every generator's: verified, renumbered, one
+reference per document, conflicts and related questions added.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level
+from rag_oracle.answer.question import DOSE_INTENTS, QUANTITY_INTENTS, analyse
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.base import OnToken
 from rag_oracle.settings import AnswerSettings
-from rag_oracle.text.analyzer import expand_query, tokenize
+from rag_oracle.text.analyzer import UniformStatistics, expand_query, tokenize, tokenize_one
+from rag_oracle.text.lexicon import is_class, populations_in
 from rag_oracle.text.markers import MARKER
 from rag_oracle.text.passage import embedding_text
-from rag_oracle.text.sentences import sentence_spans
-from rag_oracle.types import CitedSpan, Draft, DraftSection, DraftSentence, Hit
+from rag_oracle.text.quantities import quantities
+from rag_oracle.text.structure import is_heading_like
+from rag_oracle.text.untrusted import looks_garbled, strip_source_markers
+from rag_oracle.types import CitedSpan, Draft, DraftSection, DraftSentence, Hit, QuestionAnalysis
+from rag_oracle.verify.conflicts import find_conflicts
 
 _DOSE = re.compile(
     r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?(?:\d+(?:\.\d+)?\s?)?(?:mg|mcg|µg|g|ml|mL|units?|IU|mmol|mg/kg)\b"
@@ -55,74 +68,54 @@ _SAFETY = re.compile(
     r"toxic\w*|bleed\w*|caution|interact\w*|overdose|suicid\w*|falls?|sedation|respiratory depression|harm\w*)\b",
     re.I,
 )
+_TAPER = re.compile(r"\b(?:taper\w*|withdraw\w*|discontinu\w*|decreas\w*)\b", re.I)
 _AMOUNT = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|units?|iu|mmol)\b", re.I)
-_DANGLING = re.compile(r"^(?:it|this|these|they|those|such|however|thus|therefore)\b", re.I)
-_MIN_WORDS = 5
+_MIN_WORDS = 4
 _MAX_WORDS = 70  # longer 'sentences' are nearly always merged table rows or lists from a PDF
-_BULLET = re.compile(r"(?:[-*\u2022]|\d+[.)])\s+")  # used with .match(text, pos)
-_QUESTION_WORDS = {
-    "what",
-    "which",
-    "how",
-    "when",
-    "why",
-    "who",
-    "whom",
-    "whose",
-    "doe",
-    "can",
-    "should",
-    "would",
-    "could",
+_MAX_ROW_WORDS = 90
+_QUESTION_WORDS = {"what", "which", "how", "when", "why", "who", "whom", "whose", "doe", "can", "should", "would"}
+_ROLE_BONUS = {
+    "recommendation": 0.05,
+    "key_point": 0.05,
+    "conclusion": 0.05,
+    "label": 0.05,
+    "statement": 0.0,
+    "result": -0.05,
+    "background": -0.08,
+    "method": -0.15,
 }
-# What kind of fact the question asks for, and what a sentence that gives it looks like.
-_INTENTS = [
-    (
-        re.compile(r"\b(?:dose|doses|dosage|dosing|how much|titrat\w*|taper\w*|mg)\b", re.I),
-        re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|g|ml|units?|iu|mmol)\b", re.I),
-    ),
-    (
-        re.compile(r"\b(?:how long|how many (?:days|weeks|hours|months)|duration|when|before|after|hold|stop)\b", re.I),
-        re.compile(r"\b\d+(?:\.\d+)?\s?(?:-|to)?\s?\d*\s?(?:hours?|h|days?|weeks?|months?|years?)\b", re.I),
-    ),
-    (re.compile(r"\b(?:target|threshold|goal|cut-?off|level|count|range|below|above)\b", re.I), re.compile(r"\d")),
-]
-# A statement that something is not approved, not recommended or contraindicated is what a
-# clinician must see first when it is about the question's subject.
-_CAUTION = re.compile(
-    r"\b(?:not (?:approved|recommended|indicated|an?)|should not|must not|do not use|contraindicated|"
-    r"no evidence|avoid(?:ed)?)\b",
-    re.I,
-)
-_SECTION_PRIOR = [
-    (re.compile(r"method|design|participants|setting|patients and", re.I), -0.08),
-    (re.compile(r"background|introduction|objective|aim|note", re.I), -0.03),
-    (re.compile(r"conclusion|key point|recommendation|summary|interpretation", re.I), 0.04),
-]
+_SPECIAL = {"children", "pregnancy", "renal", "hepatic", "older adults"}
 
 
 @dataclass
 class _Candidate:
-    hit_index: int
-    start: int  # offsets in the document text
+    evidence: Evidence
+    text: str  # what the answer shows
+    start: int  # offsets of the quoted sentence in the document text
     end: int
-    text: str
+    spans: list[CitedSpan] = field(default_factory=list)
+    also: list[int] = field(default_factory=list)  # further passages (0-based) stating the same
     score: float = 0.0
+
+    @property
+    def hit_index(self) -> int:
+        return self.evidence.hit_index
 
 
 class ExtractiveGenerator:
-    """Draft a cited answer from the relevant passages, quoting sentences verbatim.
+    """Draft a cited answer from the relevant passages, quoting statements verbatim with their scope.
 
-    >>> gen = ExtractiveGenerator(embedder, AnswerSettings())   # doctest: +SKIP
+    >>> gen = ExtractiveGenerator(embedder, AnswerSettings(), index)   # doctest: +SKIP
     >>> draft = gen.draft("How long to hold warfarin before surgery?", passages)  # doctest: +SKIP
     """
 
     name = "extractive"
-    version = "1"
+    version = "2"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
+    def __init__(self, embedder: Embedder, settings: AnswerSettings, index=None) -> None:
         self.embedder = embedder
         self.settings = settings
+        self.index = index  # documents (for each statement's scope) and term statistics
 
     @property
     def label(self) -> str:
@@ -134,63 +127,167 @@ class ExtractiveGenerator:
 
     def draft(self, question: str, passages: list[Hit], on_token: OnToken | None = None) -> Draft:
         generator = self.label
-        candidates = self._candidates(passages)
+        analysis = analyse(question, self.index if self.index is not None else UniformStatistics())
+        documents = self.index.documents if self.index is not None else None
+        evidence = evidence_for(analysis, passages, documents)
+        # A value one source gives far outside every other source's is shown as a conflict by the
+        # answer builder, never stated: it is not a candidate.
+        outlying = {c.statements[0][2] for c in find_conflicts(analysis, evidence, passages) if c.outlier}
+        evidence = [e for e in evidence if not any(o in e.statement.text for o in outlying)]
+        candidates = self._candidates(evidence, passages, documents)
         if not candidates:
-            return Draft(generator=generator, declined="the relevant passages hold no complete sentences")
+            return Draft(generator=generator, declined="no statement of the relevant passages is about the question")
         query_vec = self.embedder.embed_query(question)
         vecs = self.embedder.embed_documents(
             [embedding_text(passages[c.hit_index].document.title, c.text) for c in candidates]
         )
-        query_terms = set(tokenize([expand_query(question)])[0]) - _QUESTION_WORDS
-        sentence_terms = tokenize([c.text for c in candidates])
-        wanted = [answer_shape for asks, answer_shape in _INTENTS if asks.search(question)]
-        for c, vec, terms in zip(candidates, vecs, sentence_terms, strict=True):
-            shared = len(query_terms & set(terms))
-            c.score = 0.65 * float(vec @ query_vec) + 0.35 * (shared / len(query_terms) if query_terms else 0.0)
-            if any(shape.search(c.text) for shape in wanted):
-                c.score += 0.1
-            if shared >= 2 and _CAUTION.search(c.text):
-                c.score += 0.08
-            section = passages[c.hit_index].chunk.section
-            c.score += next((bonus for pattern, bonus in _SECTION_PRIOR if pattern.search(section)), 0.0)
-            if _DANGLING.match(c.text):
-                c.score *= 0.9
-
-        chosen = self._select(candidates, vecs, passages)
-        chosen += self._safety_reserve(candidates, chosen)
+        self._score(question, analysis, candidates, vecs, query_vec, passages)
+        direct = self._direct(analysis, candidates, vecs, passages)
+        if not direct:
+            what = "what the question asks" if analysis.intent == "general" else analysis.intent.replace("_", " ")
+            return Draft(generator=generator, declined=f"no statement of the relevant passages gives {what}")
+        chosen = self._select(candidates, vecs, passages, direct)
         # Nothing is written token by token here, so `on_token` is never called.
-        return Draft(sections=self._layout(chosen), generator=generator)
+        rest = chosen[len(direct) :]
+        rest += self._safety_reserve(candidates, rest)
+        return Draft(
+            sections=self._layout(candidates, direct, rest, analysis.intent, analysis.population), generator=generator
+        )
 
-    def _candidates(self, hits: list[Hit]) -> list[_Candidate]:
-        out = []
-        seen: set[str] = set()
-        for i in range(len(hits)):
-            chunk = hits[i].chunk
-            for a, b in sentence_spans(chunk.text):
-                bullet = _BULLET.match(chunk.text, a, b)
-                a = bullet.end() if bullet else a
-                text = chunk.text[a:b]
-                key = " ".join(text.lower().split())
-                words = len(text.split())
-                title = hits[i].document.title
-                if (
-                    not _MIN_WORDS <= words <= _MAX_WORDS
-                    or key in seen
-                    or text.endswith((":", "?"))
-                    or (title and text.startswith(title))  # a page header repeating the title
-                    or MARKER.search(text)  # the source's own "[12]" would read as one of our citations
-                ):
-                    continue
-                seen.add(key)  # overlapping chunks repeat sentences; keep the first
-                out.append(_Candidate(i, chunk.char_start + a, chunk.char_start + b, text))
+    def _candidates(self, evidence: list[Evidence], passages: list[Hit], documents) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        by_statement = {(e.hit_index, e.statement.index): e for e in evidence}
+        for e in evidence:
+            st = e.statement
+            if not e.eligible or st.lead_in_of_block:
+                continue
+            text = e.quote
+            words = len(st.text.split())
+            limit = _MAX_ROW_WORDS if st.kind == "row" else _MAX_WORDS
+            if (
+                not _MIN_WORDS <= words <= limit
+                or st.text.endswith((":", "?"))
+                or is_heading_like(st.text)
+                or (st.kind != "row" and looks_garbled(st.text))
+            ):
+                continue
+            doc_text = _document_text(documents, passages[e.hit_index], e)
+            spans = [_span(doc_text, a, b, e.offset) for a, b in st.spans() if a is not None]
+            if st.antecedent is not None:
+                before = by_statement.get((e.hit_index, st.antecedent))
+                if before is None or not before.eligible:
+                    continue  # "That schedule ..." without the sentence it depends on
+                text = f"{before.quote} {st.text}"
+                spans = [_span(doc_text, before.statement.start, before.statement.end, e.offset), *spans]
+            text = strip_source_markers(text)
+            if MARKER.search(text) or len(text.split()) < _MIN_WORDS:
+                continue
+            out.append(_Candidate(e, text, st.start + e.offset, st.end + e.offset, spans))
         return out
 
-    def _select(self, candidates: list[_Candidate], vecs: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+    def _score(self, question, analysis: QuestionAnalysis, candidates, vecs, query_vec, passages) -> None:
+        query_terms = set(tokenize([expand_query(question)])[0]) - _QUESTION_WORDS
+        sentence_terms = tokenize([c.text for c in candidates])
+        asked = set(analysis.population)
+        class_question = bool(analysis.drugs) and all(is_class(d) for d in analysis.drugs)
+        for c, vec, terms in zip(candidates, vecs, sentence_terms, strict=True):
+            e = c.evidence
+            shared = len(query_terms & set(terms))
+            c.score = 0.65 * float(vec @ query_vec) + 0.35 * (shared / len(query_terms) if query_terms else 0.0)
+            c.score += 0.12 if e.satisfies else (0.05 if e.shape and analysis.intent in QUANTITY_INTENTS else 0.0)
+            c.score += _ROLE_BONUS.get(e.role, 0.0)
+            c.score += 0.03 * (evidence_level(passages[c.hit_index].document) - 1)
+            if asked - {"adults"} and e.population & asked:
+                c.score += 0.06
+            elif (e.population & _SPECIAL) - asked:
+                c.score -= 0.06
+            scope_words = set(tokenize([e.statement.scope_text])[0]) if e.statement.scope else set()
+            topic = set(analysis.topic_terms)
+            if scope_words & topic:
+                c.score += 0.1  # filed under a heading or section that names the question's topic
+            if topic:  # what the question is about beyond the drug: "before spinal or epidural anaesthesia"
+                c.score += 0.08 * len(topic & (set(terms) | scope_words)) / len(topic)
+            if e.class_level and not class_question:
+                c.score -= 0.04  # about the drug's class, not the drug
+            elif class_question and analysis.intent != "choice" and e.subjects - set(analysis.drugs):
+                c.score -= 0.05  # one member drug's schedule answers a question about the class only in part
+            if not e.on_topic:
+                c.score -= 0.1
+
+    def _direct(
+        self, analysis: QuestionAnalysis, candidates: list[_Candidate], vecs: np.ndarray, passages: list[Hit]
+    ) -> list[int]:
+        """The one or two statements that lead: allowed to lead, giving what the intent asks for."""
+        leads = [i for i, c in enumerate(candidates) if c.evidence.leads]
+        if analysis.intent == "general":
+            # "What is X?": a definition, which abstracts state as background, is the answer
+            leads += [i for i, c in enumerate(candidates) if c.evidence.eligible and c.evidence.role == "background"]
+        asked = set(analysis.population) - {"adults"}
+        quantity = analysis.intent in QUANTITY_INTENTS
+
+        def fits(i: int) -> bool:
+            e = candidates[i].evidence
+            if not e.on_topic or (quantity and not e.shape):
+                return False
+            if asked and not e.population_named:
+                return False
+            return not (e.population & _SPECIAL) - set(analysis.population)
+
+        def soft(i: int) -> bool:  # a dose in words, for a population the index gives no number for
+            e = candidates[i].evidence
+            return bool(asked) and e.on_topic and e.population_named and e.shape_soft
+
+        # Last resort, when no recommendation, conclusion or plain statement answers: one study's
+        # result (a research abstract's findings); the answer builder then says the evidence is one study.
+        results = [i for i, c in enumerate(candidates) if c.evidence.eligible and c.evidence.role == "result"]
+        pools = (
+            [i for i in leads if fits(i) and candidates[i].evidence.cue],
+            [i for i in leads if fits(i)],
+            [i for i in leads if soft(i)],
+            [i for i in results if fits(i)],
+        )
+        pool = next((p for p in pools if p), [])
+        if not pool:
+            return []
+        if analysis.compares:  # "diazepam ... equivalent to lorazepam 1 mg": a statement naming both leads
+            both = [i for i in pool if len(candidates[i].evidence.subjects & set(analysis.drugs)) >= 2]
+            pool = both or pool
+        # A guideline, review or label statement that answers leads before a single study's.
+        level = {i: evidence_level(passages[candidates[i].hit_index].document) for i in pool}
+        if any(v >= 2 for v in level.values()):
+            pool = [i for i in pool if level[i] >= 2]
+        pool.sort(key=lambda i: (-candidates[i].score, candidates[i].start))
+        out = [pool[0]]
+        for i in pool[1:]:
+            if candidates[i].score < 0.85 * candidates[out[0]].score:
+                break
+            if _restates(candidates[i], candidates[out[0]], float(vecs[i] @ vecs[out[0]])):
+                self._merge(candidates[out[0]], candidates[i])
+                continue
+            out.append(i)
+            break
+        return out
+
+    @staticmethod
+    def _merge(kept: _Candidate, duplicate: _Candidate) -> None:
+        """A near-identical statement from another passage: cite it, don't repeat it."""
+        if duplicate.hit_index != kept.hit_index and duplicate.hit_index not in kept.also:
+            kept.also.append(duplicate.hit_index)
+            kept.spans.extend(duplicate.spans)
+
+    def _select(self, candidates: list[_Candidate], vecs: np.ndarray, hits: list[Hit], direct: list[int]) -> list[int]:
         s = self.settings
         floor = 0.6 * max(c.score for c in candidates)
-        pool = [i for i, c in enumerate(candidates) if c.score >= floor]
-        chosen: list[int] = []
+        chosen: list[int] = list(direct)
         per_doc: dict[str, int] = {}
+        for i in chosen:
+            doc_id = hits[candidates[i].hit_index].chunk.doc_id
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        pool = [
+            i
+            for i, c in enumerate(candidates)
+            if c.score >= floor and i not in chosen and c.evidence.role not in ("method", "background")
+        ]
         while pool and len(chosen) < s.max_sentences:
 
             def mmr(i: int) -> tuple[float, str, int]:
@@ -201,28 +298,63 @@ class ExtractiveGenerator:
 
             best = min(pool, key=mmr)
             pool.remove(best)
+            near = [j for j in chosen if _restates(candidates[best], candidates[j], float(vecs[best] @ vecs[j]))]
+            if near:
+                self._merge(candidates[near[0]], candidates[best])
+                continue  # a near-duplicate of a chosen statement adds nothing but its source
+            if any(_same_statement(candidates[best], candidates[j]) for j in chosen):
+                continue
             doc_id = hits[candidates[best].hit_index].chunk.doc_id
             if per_doc.get(doc_id, 0) >= s.max_sentences_per_document:
                 continue
-            if chosen and max(float(vecs[best] @ vecs[j]) for j in chosen) > 0.92:
-                continue  # a near-duplicate of a chosen sentence adds nothing
             chosen.append(best)
             per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-        return [candidates[i] for i in chosen]
+        return chosen
 
-    def _safety_reserve(self, candidates: list[_Candidate], chosen: list[_Candidate]) -> list[_Candidate]:
-        """Up to two safety sentences when selection found none: an answer page always covers safety,
-        as long as the sentence is reasonably on topic (at least 45% of the best score)."""
-        if any(_SAFETY.search(c.text) for c in chosen[2:]):
+    def _safety_reserve(self, candidates: list[_Candidate], rest: list[int]) -> list[int]:
+        """One safety statement when selection found none: an answer page always covers safety, as
+        long as the statement is about the subject and reasonably on topic (45% of the best score)."""
+        if any(_SAFETY.search(candidates[i].text) for i in rest):
             return []
         floor = 0.45 * max(c.score for c in candidates)
-        extra = [c for c in candidates if c not in chosen and c.score >= floor and _SAFETY.search(c.text)]
-        return sorted(extra, key=lambda c: (-c.score, c.start))[:2]
+        taken = set(rest)
+        extra = [
+            i
+            for i, c in enumerate(candidates)
+            if i not in taken
+            and c.score >= floor
+            and _SAFETY.search(c.text)
+            and c.evidence.role not in ("method", "background", "result")
+            and not any(_same_statement(c, candidates[j]) for j in taken)
+        ]
+        return sorted(extra, key=lambda i: (-candidates[i].score, candidates[i].start))[:1]
 
-    def _layout(self, chosen: list[_Candidate]) -> list[DraftSection]:
-        direct, rest = chosen[:2], chosen[2:]
+    def _layout(
+        self,
+        candidates: list[_Candidate],
+        direct_ids: list[int],
+        rest_ids: list[int],
+        intent: str,
+        population: list[str],
+    ) -> list[DraftSection]:
+        direct = [candidates[i] for i in direct_ids]
+        rest = [candidates[i] for i in rest_ids if not any(_same_statement(candidates[i], d) for d in direct)]
+        # Under another indication's heading, only a safety statement is kept; for a question about a
+        # population (children, renal impairment, ...), a number only when it is stated for that population.
+        rest = [c for c in rest if c.evidence.on_topic or _SAFETY.search(c.text)]
+        if set(population) - {"adults"}:
+            rest = [c for c in rest if c.evidence.population_named or not c.evidence.has_quantity]
+        else:  # a number for a special population shows only with that population in its words
+            rest = [c for c in rest if not _unlabelled_special(c, population)]
         # A safety statement that merely mentions "doses" is about safety; one with an amount is dosing.
-        dosing = [c for c in rest if _DOSE.search(c.text) and (_AMOUNT.search(c.text) or not _SAFETY.search(c.text))]
+        dosing = [
+            c
+            for c in rest
+            if c.evidence.on_topic
+            and _DOSE.search(c.text)
+            and (_AMOUNT.search(c.text) or not _SAFETY.search(c.text))
+            and (intent not in DOSE_INTENTS or not _TAPER.search(c.text))
+        ]
         safety = [c for c in rest if c not in dosing and _SAFETY.search(c.text)]
         key_points = [c for c in rest if c not in dosing and c not in safety]
         groups = [
@@ -238,8 +370,8 @@ class ExtractiveGenerator:
                 sentences=[
                     DraftSentence(
                         text=c.text,
-                        citations=[c.hit_index + 1],
-                        spans=[CitedSpan(text=c.text, char_start=c.start, char_end=c.end)],
+                        citations=[c.hit_index + 1, *(a + 1 for a in c.also)],
+                        spans=sorted(set(c.spans), key=lambda sp: sp.char_start),
                     )
                     for c in group
                 ],
@@ -247,3 +379,36 @@ class ExtractiveGenerator:
             for kind, title, group in groups
             if group
         ]
+
+
+def _unlabelled_special(c: _Candidate, population: list[str]) -> bool:
+    """A number about a population the question did not ask about (from its document's title, say:
+    a guideline for adults aged 65 and older) that the quoted words do not name."""
+    special = (c.evidence.population & _SPECIAL) - set(population)
+    return bool(c.evidence.has_quantity and special and not populations_in(c.text) & special)
+
+
+def _restates(a: _Candidate, b: _Candidate, cosine: float) -> bool:
+    """Whether `a` states what `b` states: embeddings nearly identical, or most words and every
+    number the same ("Warfarin: stop 5 days before; INR the day before; ..." in two documents)."""
+    wa, wb = set(tokenize_one(a.text)), set(tokenize_one(b.text))
+    overlap = len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+    same_numbers = {q.key() for q in quantities(a.text)} == {q.key() for q in quantities(b.text)}
+    # (the embeddings carry the document title, so two sentences of one paper are close in cosine)
+    return (cosine > 0.92 and overlap >= 0.35 and same_numbers) or (overlap >= 0.6 and same_numbers)
+
+
+def _same_statement(a: _Candidate, b: _Candidate) -> bool:
+    """Whether two candidates quote overlapping text of one document (a sentence and the pair it opens)."""
+    da, db = a.evidence, b.evidence
+    return da.hit_index == db.hit_index and a.start < b.end and b.start < a.end
+
+
+def _span(doc_text: str, a: int, b: int, offset: int) -> CitedSpan:
+    return CitedSpan(text=doc_text[a:b], char_start=a + offset, char_end=b + offset)
+
+
+def _document_text(documents, hit: Hit, e: Evidence) -> str:
+    if e.offset == 0 and documents is not None and hit.chunk.doc_id in documents:
+        return documents[hit.chunk.doc_id].text
+    return hit.chunk.text

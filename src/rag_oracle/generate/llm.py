@@ -30,6 +30,7 @@ from rag_oracle.optional import require
 from rag_oracle.settings import AnswerSettings, LlmSettings
 from rag_oracle.text.markers import markers_in, strip_markers
 from rag_oracle.text.sentences import sentence_spans
+from rag_oracle.text.untrusted import is_instruction, strip_source_markers
 from rag_oracle.types import Draft, DraftSection, DraftSentence, Hit
 
 _SECTION_KINDS = [
@@ -105,13 +106,26 @@ def parse_draft(text: str, generator: str = "llm") -> Draft:
 
 
 def format_passages(passages: list[Hit]) -> str:
+    """The passages as the model reads them: numbered, with title, year and section, the source's own
+    citation markers stripped (they would read as ours), and instruction-like or self-referential
+    sentences ("ignore previous instructions", "this is medical advice") left out: a passage is
+    data to quote, never an instruction."""
     blocks = []
     for i, hit in enumerate(passages, 1):
         doc = hit.document
         head = doc.title or doc.id
         if doc.year:
             head += f" ({doc.year})"
-        blocks.append(f"[{i}] {head}\n{hit.chunk.text}")
+        if hit.chunk.section:
+            head += f" \u2014 section: {hit.chunk.section}"
+        text = hit.chunk.text
+        kept = [text[a:b] for a, b in sentence_spans(text) if not (is_instruction(text[a:b]))]
+        body = (
+            strip_source_markers(" ".join(kept))
+            if len(kept) < len(sentence_spans(text))
+            else strip_source_markers(text)
+        )
+        blocks.append(f"[{i}] {head}\n{body}")
     return "\n\n".join(blocks)
 
 

@@ -77,6 +77,15 @@ def metadata_from_mapping(data: dict[str, Any], *, fmt: str, path: Path) -> Docu
     return DocumentMetadata(format=fmt, source_path=str(path), extra=extra, **known)
 
 
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _table_row(line: str) -> str:
+    """A Markdown table row as `| cell | cell |`, emphasis and links removed from each cell."""
+    cells = [_clean_markdown(c.strip()) for c in line.strip().strip("|").split("|")]
+    return "| " + " | ".join(cells) + " |"
+
+
 def _clean_markdown(line: str) -> str:
     line = _LINK.sub(r"\1", line)
     return _EMPHASIS.sub(r"\2", line)
@@ -108,7 +117,9 @@ class MarkdownLoader:
 
         def end_paragraph() -> None:
             if current:
-                paragraphs.append(" ".join(current) if not current[0].startswith(("- ", "* ")) else "\n".join(current))
+                # List items and table rows keep one line each; prose lines are joined.
+                lines = current[0].startswith(("- ", "* ", "|")) or bool(re.match(r"\d+[.)]\s", current[0]))
+                paragraphs.append("\n".join(current) if lines else " ".join(current))
                 current.clear()
 
         for raw in text.splitlines():
@@ -131,6 +142,15 @@ class MarkdownLoader:
                 end_paragraph()
             else:
                 stripped = line.strip()
+                if stripped.startswith("|"):
+                    # A table: one "| cell | cell |" line per row, header first, no separator line.
+                    if current and not current[0].startswith("|"):
+                        end_paragraph()
+                    if not _TABLE_SEPARATOR.match(stripped):
+                        current.append(_table_row(stripped))
+                    continue
+                if current and current[0].startswith("|"):
+                    end_paragraph()
                 if stripped.startswith(("- ", "* ", "+ ")) or re.match(r"\d+[.)]\s", stripped):
                     end_paragraph() if current and not current[0].startswith(("- ", "* ")) else None
                     stripped = "- " + stripped[2:].strip() if stripped[0] in "*+" else stripped

@@ -78,6 +78,9 @@ SYNONYMS = {
     "liver": "hepatic",
     "pregnant": "pregnancy",
     "breastfeeding": "lactation",
+    "spinal": "neuraxial",
+    "epidural": "neuraxial",
+    "neuraxial": "spinal epidural",
 }
 
 

@@ -67,7 +67,7 @@ _UNITS = sorted(_UNIT_ALIASES, key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 _NUM = r"\d+(?:[.,]\d+)?"
 QUANTITY = re.compile(
-    rf"(?<![\w.])(?P<a>{_NUM})(?:\s*(?:-|–|to)\s*(?P<b>{_NUM}))?\s*(?P<unit>{_UNIT_RE})(?![a-zA-Z])",
+    rf"(?<![\w.])(?P<a>{_NUM})-?(?:\s*(?:-|–|to)\s*(?P<b>{_NUM}))?(?:\s*|-)(?P<unit>{_UNIT_RE})(?![a-zA-Z])",
     re.IGNORECASE,
 )
 

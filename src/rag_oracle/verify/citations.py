@@ -9,8 +9,12 @@ the generator saw them: passage i of those it was shown). Steps:
    valid citation is unsupported.
 3. Unsupported sentences are flagged, or removed when the policy says so ("remove", the
    default: in medicine an unsupported statement is worse than a shorter answer).
-4. Citations are renumbered 1, 2, … in order of first appearance among the kept sentences, and
-   the reference list is built in that order.
+4. Citations are renumbered 1, 2, … in order of first appearance among the kept sentences, one
+   number per *document*: two passages of one document are one reference, listing every sentence
+   cited from it, and its passage is the cited chunks' text (joined by an ellipsis when they are
+   apart). A sentence quoted with its scope ("Escitalopram: … For older adults, 10 mg/day ...")
+   is checked against its passages and the scope spans it names, once each span is found at its
+   offsets in the document text.
 
 The results go into `Answer.verification`, one entry per draft sentence.
 """
@@ -42,26 +46,54 @@ class Verified:
     checks: list[SentenceCheck]
 
 
-def reference_for(hit: Hit, number: int, spans: list[CitedSpan]) -> Reference:
+def reference_for(
+    hit: Hit, number: int, spans: list[CitedSpan], others: list[Hit] | None = None, document_text: str | None = None
+) -> Reference:
+    """The reference for `hit`'s document; `others`: further cited passages of the same document."""
     doc, chunk = hit.document, hit.chunk
+    chunks = [hit, *[h for h in others or [] if h.chunk.id != chunk.id]]
     ids = {k: v for k, v in (("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi)) if v}
     if doc.source_path:
         ids["file"] = doc.source_path
     if chunk.page_start is not None:
         same = chunk.page_start == chunk.page_end
         ids["page"] = f"{chunk.page_start}" if same else f"{chunk.page_start}-{chunk.page_end}"
+    pages = [h.chunk.page_start for h in chunks if h.chunk.page_start is not None]
+    pages_end = [h.chunk.page_end for h in chunks if h.chunk.page_end is not None]
+    if pages:
+        first, last = min(pages), max(pages_end or pages)
+        ids["page"] = f"{first}" if first == last else f"{first}-{last}"
     return Reference(
         number=number,
         chunk_id=chunk.id,
+        chunk_ids=[h.chunk.id for h in chunks],
         doc_id=chunk.doc_id,
         title=doc.title,
         year=doc.year,
         identifiers=ids,
-        passage=chunk.text,
-        cited_spans=sorted(spans, key=lambda sp: sp.char_start),
-        page_start=chunk.page_start,
-        page_end=chunk.page_end,
+        passage=_passage(chunks, spans, document_text),
+        cited_spans=sorted(set(spans), key=lambda sp: sp.char_start),
+        page_start=min(pages) if pages else None,
+        page_end=max(pages_end or pages) if pages else None,
     )
+
+
+def _passage(chunks: list[Hit], spans: list[CitedSpan], document_text: str | None) -> str:
+    """The cited chunks' text in document order, overlapping ones merged, separate ones joined by
+    an ellipsis line; with the document text, scope spans just outside a chunk are included."""
+    ranges = sorted((h.chunk.char_start, h.chunk.char_end) for h in chunks)
+    if document_text is not None:
+        ranges = sorted([*ranges, *((sp.char_start, sp.char_end) for sp in spans)])
+    merged: list[list[int]] = []
+    for a, b in ranges:
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    if document_text is not None:
+        return "\n…\n".join(document_text[a:b] for a, b in merged)
+    texts = {(h.chunk.char_start, h.chunk.char_end): h.chunk.text for h in chunks}
+    return "\n…\n".join(texts[r] for r in sorted(texts))
 
 
 def _locate(sentence: str, hit: Hit) -> CitedSpan | None:
@@ -72,10 +104,29 @@ def _locate(sentence: str, hit: Hit) -> CitedSpan | None:
     return CitedSpan(text=sentence, char_start=start, char_end=start + len(sentence))
 
 
+def _scope_texts(sentence: DraftSentence, passages: list[Hit], valid: list[int], documents) -> list[str]:
+    """The texts of the sentence's spans that lie in a cited document at the offsets they claim."""
+    if documents is None:
+        return []
+    out = []
+    for n in valid:
+        doc = documents.get(passages[n - 1].chunk.doc_id)
+        if doc is None:
+            continue
+        out += [sp.text for sp in sentence.spans if doc.text[sp.char_start : sp.char_end] == sp.text]
+    return out
+
+
 def verify(
-    sections: list[DraftSection], passages: list[Hit], *, policy: Policy = "remove", min_coverage: float = 0.6
+    sections: list[DraftSection],
+    passages: list[Hit],
+    *,
+    policy: Policy = "remove",
+    min_coverage: float = 0.6,
+    documents=None,
 ) -> Verified:
-    """Check every sentence of `sections` against `passages` (the hits shown, numbered from 1)."""
+    """Check every sentence of `sections` against `passages` (the hits shown, numbered from 1);
+    `documents` (doc id -> Document) lets scope spans outside the passages count as support."""
     checks: list[SentenceCheck] = []
     kept_sections: list[tuple[DraftSection, list[tuple[DraftSentence, list[int], bool]]]] = []
     for section in sections:
@@ -83,7 +134,7 @@ def verify(
         for sentence in section.sentences:
             valid = [n for n in dict.fromkeys(sentence.citations) if 1 <= n <= len(passages)]
             invalid = [n for n in sentence.citations if not 1 <= n <= len(passages)]
-            texts = [passages[n - 1].chunk.text for n in valid]
+            texts = [passages[n - 1].chunk.text for n in valid] + _scope_texts(sentence, passages, valid, documents)
             result = support(sentence.text, texts, min_coverage) if valid else None
             supported = bool(result and result.supported)
             reasons = []
@@ -110,29 +161,38 @@ def verify(
                 kept.append((sentence, valid, supported))
         kept_sections.append((section, kept))
 
-    numbers: dict[int, int] = {}  # passage number as shown -> reference number
-    spans: dict[int, list[CitedSpan]] = {}
+    numbers: dict[str, int] = {}  # document id -> reference number
+    cited: dict[str, list[int]] = {}  # document id -> passage numbers cited, in order
+    spans: dict[str, list[CitedSpan]] = {}
     out_sections: list[AnswerSection] = []
     for section, kept in kept_sections:
         if not kept:
             continue
         sentences = []
         for sentence, valid, supported in kept:
-            renumbered = []
+            renumbered: list[int] = []
             for n in valid:
-                renumbered.append(numbers.setdefault(n, len(numbers) + 1))
-                located = [
-                    s
-                    for s in sentence.spans
-                    if passages[n - 1].chunk.char_start <= s.char_start < passages[n - 1].chunk.char_end
-                ]
-                found = located or ([sp] if (sp := _locate(sentence.text, passages[n - 1])) else [])
-                bucket = spans.setdefault(n, [])
+                hit = passages[n - 1]
+                doc_id = hit.chunk.doc_id
+                number = numbers.setdefault(doc_id, len(numbers) + 1)
+                if number not in renumbered:
+                    renumbered.append(number)
+                if n not in cited.setdefault(doc_id, []):
+                    cited[doc_id].append(n)
+                located = [s for s in sentence.spans if hit.chunk.char_start <= s.char_start < hit.chunk.char_end]
+                found = located or ([sp] if (sp := _locate(sentence.text, hit)) else [])
+                if documents is not None and doc_id in documents:
+                    text = documents[doc_id].text
+                    found += [s for s in sentence.spans if s not in found and text[s.char_start : s.char_end] == s.text]
+                bucket = spans.setdefault(doc_id, [])
                 bucket.extend(s for s in found if s not in bucket)
             sentences.append(AnswerSentence(text=sentence.text, citations=renumbered, supported=supported))
         out_sections.append(AnswerSection(kind=section.kind, title=section.title, sentences=sentences))
-    references = [
-        reference_for(passages[n - 1], ref, spans.get(n, []))
-        for n, ref in sorted(numbers.items(), key=lambda kv: kv[1])
-    ]
+    references = []
+    for doc_id, number in sorted(numbers.items(), key=lambda kv: kv[1]):
+        hits = [passages[n - 1] for n in cited[doc_id]]
+        document = documents.get(doc_id) if documents is not None else None
+        references.append(
+            reference_for(hits[0], number, spans.get(doc_id, []), hits[1:], document.text if document else None)
+        )
     return Verified(out_sections, references, checks)

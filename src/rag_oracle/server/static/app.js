@@ -142,7 +142,10 @@ function conflictsSection(answer) {
       if (i) sides.push("; ");
       sides.push(value, ...citeButtons([c.references[i]], answer));
     });
-    return el("li", {}, `The sources give different values for ${c.quantity}: `, ...sides);
+    const lead = c.outlier ? `${c.quantity}: ` : `The sources give different values for ${c.quantity}: `;
+    const contexts = (c.contexts || []).map((ctx, i) =>
+      el("div", { class: "conflict-context" }, ...citeButtons([c.references[i]], answer), ` \u201c${ctx}\u201d`));
+    return el("li", {}, lead, ...sides, c.outlier ? ". The far-out value is not stated in this answer." : "", ...contexts);
   });
   return el("div", { class: "callout conflict section" },
     el("h3", {}, "Conflicting evidence"), el("ul", {}, items));
@@ -211,6 +214,7 @@ function renderAnswer(container, answer) {
   if (answer.abstained) {
     container.append(abstentionNode(answer));
   } else {
+    if (answer.coverage) container.append(el("div", { class: "note coverage" }, answer.coverage));
     if (answer.decision) container.append(el("span", { class: "decision" }, `Verdict: ${answer.decision}`));
     const sections = [...answer.sections].sort(
       (a, b) => SECTION_ORDER.indexOf(a.kind) - SECTION_ORDER.indexOf(b.kind));
