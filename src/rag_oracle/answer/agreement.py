@@ -286,7 +286,7 @@ def _shape(statement: Statement, intent: str) -> tuple[bool, bool]:
     elif intent == "threshold":
         shape = bool(re.search(r"\d", text)) and not (units and units <= TIME_UNITS)
     elif intent == "taper":
-        shape = bool(units) or bool(_CUES["taper"].search(text))
+        shape = bool(units)  # a taper is a schedule: steps and intervals
     else:
         shape = True
     cue = _CUES[intent].search(text) is not None if intent in _CUES else True

@@ -249,6 +249,10 @@ class ExtractiveGenerator:
         pool = next((p for p in pools if p), [])
         if not pool:
             return []
+        if analysis.drugs and all(is_class(d) for d in analysis.drugs) and analysis.intent != "choice":
+            # "How fast should a benzodiazepine be tapered?": the class's rule leads, not one member's label
+            general = [i for i in pool if not {d for d in candidates[i].evidence.subjects if not is_class(d)}]
+            pool = general or pool
         if analysis.compares:  # "diazepam ... equivalent to lorazepam 1 mg": a statement naming both leads
             both = [i for i in pool if len(candidates[i].evidence.subjects & set(analysis.drugs)) >= 2]
             pool = both or pool
