@@ -48,9 +48,12 @@ def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
                 for span in ref.cited_spans:
                     out.append(f'    "{span.text}"')
     elif answer.abstained and answer.hits:
-        out += ["", "Closest passages found (not relevant enough to answer):"]
-        for hit in answer.hits[:3]:
-            out.append(f"- {hit.document.title or hit.document.id} ({hit.chunk.id})")
+        out += ["", "Closest documents found (they do not answer it):"]
+        seen: list[str] = []
+        for hit in answer.hits:
+            if hit.document.id not in seen and len(seen) < 3:
+                seen.append(hit.document.id)
+                out.append(f"- {hit.document.title or hit.document.id} ({hit.chunk.id})")
     if answer.disclaimer:
         out += ["", answer.disclaimer]
     return "\n".join(out)

@@ -198,14 +198,16 @@ function relatedSection(answer) {
 }
 
 function abstentionNode(answer) {
-  const closest = (answer.hits || []).slice(0, 3).map((h) =>
-    el("li", {}, `${h.document.title || h.document.id}${h.document.year ? ` (${h.document.year})` : ""}`));
+  const seen = new Set();
+  const closest = (answer.hits || []).filter((h) => !seen.has(h.document.id) && seen.add(h.document.id))
+    .slice(0, 3).map((h) =>
+      el("li", {}, `${h.document.title || h.document.id}${h.document.year ? ` (${h.document.year})` : ""}`));
   return el("div", { class: "abstain" },
     el("div", { class: "abstain-icon", "aria-hidden": "true" }, "?"),
     el("div", {},
       el("h3", {}, "The indexed literature does not answer this question"),
       el("p", {}, answer.abstention_reason),
-      closest.length ? el("div", { class: "closest" }, "Closest passages found (not relevant enough to answer):",
+      closest.length ? el("div", { class: "closest" }, "Closest documents found (they do not answer it):",
         el("ul", {}, closest)) : null));
 }
 
