@@ -153,7 +153,7 @@ def _phrase(question: str, absent: list[str]) -> str:
     if not hit:
         return " ".join(absent)
     lo, hi = hit[0], hit[-1]  # the run of absent words ("rheumatoid arthritis", "gout flare")
-    return " ".join(w if w.isupper() else w.lower() for w in words[lo : hi + 1])
+    return " ".join(words[lo : hi + 1])  # as written: "gout flare", "France"
 
 
 def _surface(question: str, stem: str) -> str:
