@@ -134,8 +134,15 @@ def ensure_sample_index(
             f"no --index given and no sample corpus at {corpus.resolve()}; run from the repository root "
             "or pass --index DIR"
         )
+    # Two first uses at once (a server and a CLI): the second waits for the first's build, then finds it.
     report = ingest(
-        folders, path, settings, embedder=embedder, progress=progress, command="rag-oracle (sample index, first use)"
+        folders,
+        path,
+        settings,
+        embedder=embedder,
+        progress=progress,
+        command="rag-oracle (sample index, first use)",
+        wait=True,
     )
     return path, report
 

@@ -127,6 +127,13 @@ class IndexSettingsMismatchError(IndexError_):
     """Adding to an index with settings (chunking, FAISS spec) that differ from its own."""
 
 
+class IndexLockedError(IndexError_):
+    """Another ingest holds the index's writer lock."""
+
+    http_status = 409
+    code = "index_locked"
+
+
 class SchemaVersionError(IndexError_):
     """The index was written by an incompatible version of rag-oracle."""
 

@@ -27,6 +27,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
 @click.option("--chunk-tokens", type=int, help="Maximum chunk length in embedder tokens (default 200).")
 @click.option("--chunk-overlap", type=int, help="Overlap between consecutive chunks in tokens (default 40).")
 @click.option("--faiss", "faiss_spec", help="FAISS factory string: Flat (default, exact), HNSW32, IVF1024,PQ32 …")
+@click.option("--wait", is_flag=True, help="If another ingest is writing this index, wait for it instead of failing.")
 @json_option("Print the report as JSON.")
 @quiet_option("No progress bars.")
 @click.pass_context
@@ -38,6 +39,7 @@ def ingest(
     chunk_tokens: int | None,
     chunk_overlap: int | None,
     faiss_spec: str | None,
+    wait: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -64,7 +66,12 @@ def ingest(
     }
     command = command_line(["rag-oracle", "ingest", *paths, "--index", index_dir], flags)
     report = run_ingest(
-        list(paths), index_dir, settings, progress=TqdmProgress(not quiet and not as_json), command=command
+        list(paths),
+        index_dir,
+        settings,
+        progress=TqdmProgress(not quiet and not as_json),
+        command=command,
+        wait=wait,
     )
     if as_json:
         click.echo(json.dumps(_report_dict(report), indent=2))

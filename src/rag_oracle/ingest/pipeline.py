@@ -30,6 +30,7 @@ import numpy as np
 from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import LoaderError
+from rag_oracle.index.lock import writer_lock
 from rag_oracle.index.store import Index
 from rag_oracle.index.writer import IndexWriter
 from rag_oracle.ingest.chunking import chunk_document
@@ -134,13 +135,20 @@ def ingest(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     command: str = "",
+    wait: bool = False,
 ) -> IngestReport:
     """Add the documents in `paths` (files or folders) to the index at `index_path`, creating it if needed.
 
     Bad files are reported in the returned report and skipped; the rest is ingested. A document
     already indexed under the same id with other text is replaced. The index on disk is replaced
-    atomically, and only when something changed.
+    atomically, and only when something changed. One ingest writes an index at a time (see
+    index/lock.py): another one raises IndexLockedError, or, with `wait`, waits its turn.
     """
+    with writer_lock(index_path, wait=wait):
+        return _ingest(paths, index_path, settings, embedder=embedder, progress=progress, command=command)
+
+
+def _ingest(paths, index_path, settings, *, embedder, progress, command) -> IngestReport:
     progress = progress or NullProgress()
     embedder = embedder or make_embedder(settings.embed)
     timer = perf_counter()
