@@ -168,10 +168,6 @@ class Evidence:
         return self.shape and self.cue
 
 
-def _is_class(name: str) -> bool:
-    return (name.endswith(("s", "agents")) and " " in name) or name.endswith(("ines", "ors", "ants", "ics"))
-
-
 def role_of(statement: Statement, info: DocumentInfo) -> str:
     text = statement.text
     if _SELF.search(text):
@@ -410,10 +406,6 @@ def _offered_as_alternative(text: str, drug: str) -> bool:
     """Whether every mention of `drug` in `text` is offered as an alternative ("... or moxifloxacin")."""
     mentions = [m for m in drug_mentions(text) if m.name == drug]
     return bool(mentions) and all(re.search(r"\bor\s+$", text[max(0, m.start - 4) : m.start]) for m in mentions)
-
-
-def _is_class_only(subjects: frozenset[str]) -> bool:
-    return not subjects or all(_is_class(s) for s in subjects)
 
 
 def _instruction(text: str) -> bool:

@@ -45,6 +45,7 @@ from rag_oracle.types import (
     Conflict,
     Draft,
     DraftSection,
+    DraftSentence,
     Hit,
     Provenance,
     QuestionAnalysis,
@@ -333,6 +334,33 @@ def _lead_notes(sections, evidence: list[Evidence]) -> list[str]:
     return []
 
 
+def _remove(
+    sections: list[DraftSection], reason_for: Callable[[DraftSentence], str]
+) -> tuple[list[DraftSection], list[SentenceCheck]]:
+    """The draft without the sentences `reason_for` gives a reason to remove, and a check for each."""
+    kept_sections, removed = [], []
+    for section in sections:
+        kept = []
+        for sentence in section.sentences:
+            reason = reason_for(sentence)
+            if reason:
+                removed.append(
+                    SentenceCheck(
+                        text=sentence.text,
+                        section=section.kind,
+                        status="removed",
+                        coverage=0.0,
+                        citations=list(sentence.citations),
+                        reasons=[reason],
+                    )
+                )
+            else:
+                kept.append(sentence)
+        if kept:
+            kept_sections.append(section.model_copy(update={"sentences": kept}))
+    return kept_sections, removed
+
+
 def _without_outliers(
     sections: list[DraftSection], found: list[FoundConflict]
 ) -> tuple[list[DraftSection], list[SentenceCheck]]:
@@ -342,26 +370,13 @@ def _without_outliers(
     outlying = [c.statements[0][2] for c in found if c.outlier]
     if not outlying:
         return sections, []
-    kept_sections, removed = [], []
-    for section in sections:
-        kept = []
-        for sentence in section.sentences:
-            if any(o in sentence.text or sentence.text in o for o in outlying):
-                removed.append(
-                    SentenceCheck(
-                        text=sentence.text,
-                        section=section.kind,
-                        status="removed",
-                        coverage=0.0,
-                        citations=list(sentence.citations),
-                        reasons=["its value is far outside every other source's; it is shown as a conflict instead"],
-                    )
-                )
-            else:
-                kept.append(sentence)
-        if kept:
-            kept_sections.append(section.model_copy(update={"sentences": kept}))
-    return kept_sections, removed
+
+    def reason(sentence: DraftSentence) -> str:
+        if any(o in sentence.text or sentence.text in o for o in outlying):
+            return "its value is far outside every other source's; it is shown as a conflict instead"
+        return ""
+
+    return _remove(sections, reason)
 
 
 def _agreeing(sections: list[DraftSection], evidence: list[Evidence]) -> tuple[list[DraftSection], list[SentenceCheck]]:
@@ -372,32 +387,17 @@ def _agreeing(sections: list[DraftSection], evidence: list[Evidence]) -> tuple[l
     by_passage: dict[int, list[Evidence]] = {}
     for e in evidence:
         by_passage.setdefault(e.hit_index + 1, []).append(e)
-    kept_sections, removed = [], []
-    for section in sections:
-        kept = []
-        for sentence in section.sentences:
-            keys = {q.key() for q in quantities(sentence.text)}
-            sources = [
-                e
-                for n in sentence.citations
-                for e in by_passage.get(n, [])
-                if keys & {q.key() for q in quantities(e.statement.text)}
-            ]
-            if keys and sources and not any(e.eligible for e in sources):
-                removed.append(
-                    SentenceCheck(
-                        text=sentence.text,
-                        section=section.kind,
-                        status="removed",
-                        coverage=0.0,
-                        citations=list(sentence.citations),
-                        reasons=[
-                            "its numbers are, in the cited passages, about another drug, population or indication"
-                        ],
-                    )
-                )
-                continue
-            kept.append(sentence)
-        if kept:
-            kept_sections.append(section.model_copy(update={"sentences": kept}))
-    return kept_sections, removed
+
+    def reason(sentence: DraftSentence) -> str:
+        keys = {q.key() for q in quantities(sentence.text)}
+        sources = [
+            e
+            for n in sentence.citations
+            for e in by_passage.get(n, [])
+            if keys & {q.key() for q in quantities(e.statement.text)}
+        ]
+        if keys and sources and not any(e.eligible for e in sources):
+            return "its numbers are, in the cited passages, about another drug, population or indication"
+        return ""
+
+    return _remove(sections, reason)

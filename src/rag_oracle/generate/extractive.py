@@ -156,7 +156,6 @@ class ExtractiveGenerator:
 
     def _candidates(self, evidence: list[Evidence], passages: list[Hit], documents) -> list[_Candidate]:
         out: list[_Candidate] = []
-        by_statement = {(e.hit_index, e.statement.index): e for e in evidence}
         for e in evidence:
             st = e.statement
             if not e.eligible or st.lead_in_of_block:
@@ -173,12 +172,6 @@ class ExtractiveGenerator:
                 continue
             doc_text = _document_text(documents, passages[e.hit_index], e)
             spans = [_span(doc_text, a, b, e.offset) for a, b in st.spans() if a is not None]
-            if st.antecedent is not None:
-                before = by_statement.get((e.hit_index, st.antecedent))
-                if before is None or not before.eligible:
-                    continue  # "That schedule ..." without the sentence it depends on
-                text = f"{before.quote} {st.text}"
-                spans = [_span(doc_text, before.statement.start, before.statement.end, e.offset), *spans]
             text = strip_source_markers(text)
             if MARKER.search(text) or len(text.split()) < _MIN_WORDS:
                 continue

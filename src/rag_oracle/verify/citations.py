@@ -55,9 +55,6 @@ def reference_for(
     ids = {k: v for k, v in (("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi)) if v}
     if doc.source_path:
         ids["file"] = doc.source_path
-    if chunk.page_start is not None:
-        same = chunk.page_start == chunk.page_end
-        ids["page"] = f"{chunk.page_start}" if same else f"{chunk.page_start}-{chunk.page_end}"
     pages = [h.chunk.page_start for h in chunks if h.chunk.page_start is not None]
     pages_end = [h.chunk.page_end for h in chunks if h.chunk.page_end is not None]
     if pages:
