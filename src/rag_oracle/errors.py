@@ -87,6 +87,27 @@ class UnsafeXmlError(LoaderError):
     code = "unsafe_xml"
 
 
+class TooLargeError(LoaderError):
+    """A file over a size limit: its size, its decompressed size or its compression ratio."""
+
+    reason = "too-large"
+    code = "file_too_large"
+
+
+class TimeBudgetError(LoaderError):
+    """A file that took longer than ingest.file_seconds to read and chunk."""
+
+    reason = "too-slow"
+    code = "file_too_slow"
+
+
+class SpecialFileError(LoaderError):
+    """Not a regular file (a FIFO, a device, a socket), a symlink loop or one leading out of the tree."""
+
+    reason = "not-a-file"
+    code = "not_a_regular_file"
+
+
 # --- embedding ---------------------------------------------------------------------------
 
 

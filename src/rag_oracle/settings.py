@@ -172,6 +172,30 @@ class ChatSettings(_Section):
     history_turns: int = Field(3, ge=1, description="Earlier exchanges a follow-up question is rewritten against.")
 
 
+class IngestSettings(_Section):
+    """Limits and policies for `rag-oracle ingest` (issue 11): a file over a limit is reported and skipped."""
+
+    max_file_mib: float = Field(
+        64.0, gt=0, description="Largest file read, in MiB (the compressed size for .gz); raise it with --max-file-mib."
+    )
+    max_decompressed_mib: float = Field(
+        256.0, gt=0, description="Largest decompressed size of a .gz file, in MiB."
+    )
+    max_ratio: float = Field(
+        100.0, gt=1, description="Largest decompressed/compressed size ratio of a .gz file (a gzip bomb exceeds it)."
+    )
+    file_seconds: float = Field(
+        300.0, gt=0, description="Time budget to read and chunk one file; a file that takes longer is skipped."
+    )
+    follow_symlinks: bool = Field(
+        False, description="Follow symbolic links that point outside the folders and files given (--follow-symlinks)."
+    )
+    existing: Literal["replace", "keep"] = Field(
+        "replace",
+        description="A document whose id is indexed with other text: 'replace' it (a correction) or 'keep' the stored one.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Every stage reads its own section."""
 
@@ -185,6 +209,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @classmethod
     def settings_customise_sources(
