@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag_oracle.cli import main
+from rag_oracle.index.atomic import snapshot_dir
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ def test_index_info_and_verify(cli, index_dir: Path, corpus_dir: Path) -> None:
     assert json.loads(cli("index", "info", str(index_dir), "--json").stdout)["counts"]["documents"] == 8
     ok = cli("index", "verify", str(index_dir))
     assert ok.exit_code == 0 and "OK" in ok.stdout
-    docs = index_dir / "documents.jsonl"
+    docs = snapshot_dir(index_dir) / "documents.jsonl"
     docs.write_text(docs.read_text().replace("warfarin", "warfariN", 1))
     bad = cli("index", "verify", str(index_dir))
     assert bad.exit_code == 1 and "checksum" in bad.stderr

@@ -83,3 +83,9 @@ def test_api_key_comes_from_the_named_variable_and_never_reaches_a_dump(monkeypa
         assert "s3cret" not in dumped
     monkeypatch.setenv("MY_KEY", "")
     assert ServerConfig.from_settings(mine.server).api_key is None  # empty: no auth
+
+
+def test_an_environment_value_that_does_not_parse_is_a_config_error(monkeypatch) -> None:
+    monkeypatch.setenv("RAG_ORACLE_SERVER__ALLOWED_HOSTS", "rag.example.org")
+    with pytest.raises(ConfigError, match=r"JSON in the environment"):
+        load_settings()

@@ -111,6 +111,15 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         embed_cache={"hits": 0, "misses": 3},
     ),
     T.Session: T.Session(id="s", created_at="t", updated_at="t", message_count=1, messages=[MESSAGE]),
+    T.RemoveReport: T.RemoveReport(
+        index_path="indexes/x",
+        documents_removed=["pmid:1"],
+        aliases_removed=["pmid:2"],
+        chunks_removed=3,
+        sources_forgotten=["papers/a.jsonl"],
+        total_documents=4,
+        total_chunks=12,
+    ),
 }
 
 

@@ -17,8 +17,9 @@ from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import IndexNotFoundError
 from rag_oracle.generate.base import Generator
+from rag_oracle.index.atomic import is_index
 from rag_oracle.index.store import Index, check_embedder
-from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest
+from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest, remove
 from rag_oracle.pipeline import Callbacks, Overrides, Pipeline
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings, load_settings
@@ -125,7 +126,7 @@ def ensure_sample_index(
 ) -> tuple[Path, IngestReport | None]:
     """The sample index, built from `corpus_dir` on first use. Returns (path, report or None if it existed)."""
     path = sample_index_path(settings)
-    if (path / "manifest.json").is_file():
+    if is_index(path):
         return path, None
     corpus = Path(corpus_dir)
     folders = [corpus / sub for sub in SAMPLE_SUBDIRS if (corpus / sub).is_dir()]
@@ -147,7 +148,15 @@ def ensure_sample_index(
     return path, report
 
 
-__all__ = ["RagOracle", "document_ranking", "ensure_sample_index", "ingest", "open_index", "sample_index_path"]
+__all__ = [
+    "RagOracle",
+    "document_ranking",
+    "ensure_sample_index",
+    "ingest",
+    "open_index",
+    "remove",
+    "sample_index_path",
+]
 
 
 def document_ranking(hits: list[Hit]) -> list[str]:

@@ -155,6 +155,12 @@ class IndexLockedError(IndexError_):
     code = "index_locked"
 
 
+class IndexWriteError(IndexError_):
+    """Writing the next version failed (a full disk, permissions); the index is left as it was."""
+
+    code = "index_write_failed"
+
+
 class SchemaVersionError(IndexError_):
     """The index was written by an incompatible version of rag-oracle."""
 

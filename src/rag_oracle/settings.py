@@ -10,10 +10,14 @@ Sections: `[embed]`, `[chunk]`, `[index]` (what an index is built with), `[retri
 - `[server]` (`rag-oracle serve`): `host`, `port`, `rate_limit` (requests per second per client,
   0 = off), `rate_burst`, `max_body_kib`, `log_level`, `model_name` (the model id the
   OpenAI-compatible API reports) and `api_key_env`, the *name* of the environment variable that
-  holds the API key (default `RAG_ORACLE_API_KEY`);
+  holds the API key (default `RAG_ORACLE_API_KEY`); `allowed_hosts`, `allowed_origins` and
+  `trusted_proxies` say who may call (lists; JSON in the environment);
 - `[chat]` (`rag-oracle chat` and the server's sessions): `db`, the sessions file (empty: the
   default `$XDG_DATA_HOME/rag-oracle/sessions.sqlite`; `RAG_ORACLE_CHAT__DB` sets it like any
-  other variable), and `history_turns`, the earlier exchanges a follow-up is rewritten against.
+  other variable), and `history_turns`, the earlier exchanges a follow-up is rewritten against;
+- `[ingest]` (`rag-oracle ingest`): the limits per file (`max_file_mib`, `max_decompressed_mib`,
+  `max_ratio`, `file_seconds`), `follow_symlinks`, and `existing`, what happens to a document
+  whose id is indexed with other text (`replace` or `keep`).
 
 Secrets are never settings: `[llm]` and `[server]` name the environment variables that hold
 API keys, so a settings dump (in a manifest, a log or an evaluation run) cannot contain one.
@@ -35,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from rag_oracle.errors import ConfigError
 
@@ -161,6 +165,57 @@ class ServerSettings(_Section):
         "as a Bearer token (unset or empty: no auth). The key itself is never a setting.",
     )
     model_name: str = Field("rag-oracle", description="The model id the OpenAI-compatible API reports.")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Host header names the server answers, any port (a request for another name gets 400, "
+        "which stops DNS rebinding): names or IP addresses, '*.example.org' for its subdomains, '*' for any "
+        "name (unsafe: it lets any web page you visit read the server through DNS rebinding). Listening beyond "
+        "loopback, add the names clients use. In the environment a JSON list: "
+        "RAG_ORACLE_SERVER__ALLOWED_HOSTS='[\"rag.example.org\"]'.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) besides the server's own whose web pages may send POST, "
+        "PUT, PATCH or DELETE requests; any other Origin, and Sec-Fetch-Site: cross-site, gets 403. "
+        "Requests without an Origin (curl, SDKs) are not affected. Environment: a JSON list.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="IP addresses or CIDR networks of reverse proxies whose X-Forwarded-For / Forwarded "
+        "headers name the client (for rate limits and /healthz); from anyone else those headers are ignored. "
+        "Environment: a JSON list, e.g. RAG_ORACLE_SERVER__TRUSTED_PROXIES='[\"127.0.0.1\"]'.",
+    )
+
+    @model_validator(mode="after")
+    def _valid_lists(self) -> ServerSettings:
+        # Checked here so that a typo fails `rag-oracle serve` at startup, naming the value.
+        import ipaddress
+        import re
+
+        def is_host(pattern: str) -> bool:
+            name = pattern.strip().lower().removeprefix("[").removesuffix("]")
+            try:
+                return pattern == "*" or bool(ipaddress.ip_address(name))
+            except ValueError:
+                return re.fullmatch(r"(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?", name) is not None
+
+        for host in self.allowed_hosts:
+            if not is_host(host):
+                raise ValueError(
+                    f"server.allowed_hosts: {host!r} is not a host name (give a name or address without a "
+                    "port or scheme, '*.example.org' or '*')"
+                )
+        for origin in self.allowed_origins:
+            if not re.fullmatch(r"https?://[^/?#@\s]+", origin.strip().lower()):
+                raise ValueError(f"server.allowed_origins: {origin!r} is not an origin (scheme://host[:port], no path)")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"server.trusted_proxies: {proxy!r} is not an IP address or CIDR network (e.g. 10.0.0.0/8)"
+                ) from None
+        return self
 
 
 class ChatSettings(_Section):
@@ -178,9 +233,7 @@ class IngestSettings(_Section):
     max_file_mib: float = Field(
         64.0, gt=0, description="Largest file read, in MiB (the compressed size for .gz); raise it with --max-file-mib."
     )
-    max_decompressed_mib: float = Field(
-        256.0, gt=0, description="Largest decompressed size of a .gz file, in MiB."
-    )
+    max_decompressed_mib: float = Field(256.0, gt=0, description="Largest decompressed size of a .gz file, in MiB.")
     max_ratio: float = Field(
         100.0, gt=1, description="Largest decompressed/compressed size ratio of a .gz file (a gzip bomb exceeds it)."
     )
@@ -288,3 +341,10 @@ def load_settings(config_file: str | Path | None = None) -> Settings:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError(f"{path or 'environment'}: {_describe(exc)}") from None
+    except SettingsError as exc:
+        # A RAG_ORACLE_* variable pydantic-settings cannot parse, e.g. a list given as a bare word.
+        cause = exc.__cause__ or exc
+        raise ConfigError(
+            f"{exc} ({cause}); list settings take JSON in the environment, "
+            "e.g. RAG_ORACLE_SERVER__ALLOWED_HOSTS='[\"rag.example.org\"]'"
+        ) from None

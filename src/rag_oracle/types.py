@@ -530,3 +530,27 @@ class IngestReport(_Frozen):
             f"({self.duplicates} duplicate documents not added{changed}) | index {self.index_path}: "
             f"{self.total_documents} documents, {self.total_chunks} chunks"
         )
+
+
+class RemoveReport(_Frozen):
+    """What `rag-oracle index remove` (`rag_oracle.ingest.pipeline.remove`) took out of an index."""
+
+    index_path: str = Field(description="The index directory written to.")
+    documents_removed: list[str] = Field(default_factory=list, description="Ids of the documents removed.")
+    aliases_removed: list[str] = Field(
+        default_factory=list, description="Ids that named a duplicate stored under another id, no longer resolvable."
+    )
+    chunks_removed: int = Field(0, description="Chunks dropped with those documents.")
+    sources_forgotten: list[str] = Field(
+        default_factory=list,
+        description="Source files no longer recorded as ingested, so ingesting one again reads it.",
+    )
+    total_documents: int = Field(0, description="Documents in the index after the removal.")
+    total_chunks: int = Field(0, description="Chunks in the index after the removal.")
+
+    def summary(self) -> str:
+        aliases = f" and {len(self.aliases_removed)} aliases" if self.aliases_removed else ""
+        return (
+            f"removed {len(self.documents_removed)} documents{aliases} ({self.chunks_removed} chunks) | "
+            f"index {self.index_path}: {self.total_documents} documents, {self.total_chunks} chunks"
+        )

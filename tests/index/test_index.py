@@ -17,10 +17,12 @@ from rag_oracle.errors import (
     IndexCorruptError,
     IndexNotFoundError,
     IndexSettingsMismatchError,
+    IndexWriteError,
     SchemaVersionError,
 )
 from rag_oracle.index import lexical
-from rag_oracle.index.store import Index
+from rag_oracle.index.atomic import snapshot_dir
+from rag_oracle.index.store import Index, verify_index
 
 
 class CountingEmbedder(HashEmbedder):
@@ -36,7 +38,7 @@ class CountingEmbedder(HashEmbedder):
 
 
 def test_manifest_records_the_build(built_index: Path) -> None:
-    manifest = json.loads((built_index / "manifest.json").read_text())
+    manifest = json.loads((snapshot_dir(built_index) / "manifest.json").read_text())
     assert manifest["schema_version"] == 1
     assert manifest["embedder"] == {"id": "hash:v1:dim=512", "dimension": 512, "max_tokens": 10000}
     assert manifest["chunking"]["max_tokens"] == 40
@@ -56,11 +58,11 @@ def test_no_pickle_anywhere(built_index: Path) -> None:
 
 
 def test_reingesting_adds_nothing(corpus_dir: Path, built_index: Path, settings) -> None:
-    before = (built_index / "manifest.json").read_text()
+    before = (snapshot_dir(built_index) / "manifest.json").read_text()
     report = ingest([corpus_dir], built_index, settings)
     assert report.documents_added == 0 and report.chunks_added == 0
     assert {f.status for f in report.files} == {"skipped"}
-    assert (built_index / "manifest.json").read_text() == before  # not even rewritten
+    assert (snapshot_dir(built_index) / "manifest.json").read_text() == before  # not even rewritten
 
 
 def test_identical_documents_stored_once(tmp_path: Path, corpus_dir: Path, settings) -> None:
@@ -104,24 +106,24 @@ def test_crash_mid_write_keeps_the_old_index(
 ) -> None:
     path = tmp_path / "idx"
     ingest([corpus_dir / "guide.md"], path, settings)
-    before = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+    before = {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
 
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(lexical, "save", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full"):
         ingest([corpus_dir / "records.jsonl"], path, settings)
-    after = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+    after = {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
     assert after == before
-    assert not list(path.parent.glob(".idx.tmp-*")), "the temporary directory must be cleaned up"
+    assert not list(path.glob(".tmp-*")), "the temporary directory must be cleaned up"
     assert len(Index.open(path).documents) == 1
 
 
 def test_half_written_directory_is_never_opened(tmp_path: Path, built_index: Path) -> None:
     partial = tmp_path / "partial"
     shutil.copytree(built_index, partial)
-    (partial / "manifest.json").unlink()
+    (snapshot_dir(partial) / "manifest.json").unlink()
     with pytest.raises(IncompleteIndexError, match="never finished"):
         Index.open(partial)
 
@@ -135,11 +137,38 @@ def test_ingest_refuses_a_non_index_directory(tmp_path: Path, corpus_dir: Path, 
     assert (target / "thesis.txt").read_text() == "precious"
 
 
-def test_interrupted_swap_is_recovered(tmp_path: Path, built_index: Path) -> None:
-    previous = built_index.with_name(built_index.name + ".previous")
-    built_index.rename(previous)  # as if the process died between the two renames
-    index = Index.open(built_index)
-    assert index.chunks and built_index.exists() and not previous.exists()
+def _new_note(folder: Path) -> Path:
+    note = folder / "new-note.txt"
+    note.write_text("Lithium levels\n\nCheck lithium levels five days after a dose change.\n")
+    return note
+
+
+def _legacy_copy(index: Path, target: Path) -> Path:
+    """The files of `index`'s current generation laid out flat, as indexes before generations were."""
+    shutil.copytree(snapshot_dir(index), target)
+    return target
+
+
+def test_interrupted_swap_of_the_older_layout_is_read_then_recovered(
+    tmp_path: Path, built_index: Path, corpus_dir: Path, settings
+) -> None:
+    legacy = tmp_path / "legacy"
+    previous = _legacy_copy(built_index, tmp_path / "legacy.previous")  # died between the two renames
+    index = Index.open(legacy)
+    assert index.chunks and previous.exists() and not legacy.exists(), "a reader renames nothing"
+    ingest([_new_note(tmp_path)], legacy, settings)  # the next writer recovers it
+    assert not previous.exists() and len(Index.open(legacy).documents) == len(index.documents) + 1
+
+
+def test_an_index_of_the_older_layout_opens_and_moves_to_a_generation(
+    tmp_path: Path, built_index: Path, corpus_dir: Path, settings
+) -> None:
+    legacy = _legacy_copy(built_index, tmp_path / "legacy")
+    assert len(Index.open(legacy).documents) == len(Index.open(built_index).documents)
+    ingest([_new_note(tmp_path)], legacy, settings)
+    names = {p.name for p in legacy.iterdir()}
+    assert names == {"CURRENT", "g000001"}, names
+    assert Index.open(legacy).verify() == []
 
 
 def test_missing_index(tmp_path: Path) -> None:
@@ -160,26 +189,28 @@ def test_adding_with_other_chunking_is_refused(corpus_dir: Path, built_index: Pa
 
 
 def test_schema_version_mismatch(built_index: Path) -> None:
-    manifest = json.loads((built_index / "manifest.json").read_text())
+    manifest = json.loads((snapshot_dir(built_index) / "manifest.json").read_text())
     manifest["schema_version"] = 99
-    (built_index / "manifest.json").write_text(json.dumps(manifest))
+    (snapshot_dir(built_index) / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(SchemaVersionError, match="rebuild"):
         Index.open(built_index)
 
 
 def test_verify_detects_tampering(built_index: Path) -> None:
-    assert Index.open(built_index).verify() == []
-    chunks = built_index / "chunks.jsonl"
+    assert Index.open(built_index).verify() == [] and verify_index(built_index) == []
+    chunks = snapshot_dir(built_index) / "chunks.jsonl"
     data = chunks.read_text()
     chunks.write_text(data.replace("warfarin", "WARFARIN", 1))  # same size, different bytes
-    problems = Index.open(built_index).verify()
+    problems = verify_index(built_index)
     assert any("chunks.jsonl: checksum" in p for p in problems)
+    with pytest.raises(IndexCorruptError, match=r"chunks\.jsonl: checksum"):  # small files are hashed on open
+        Index.open(built_index)
 
 
 def test_truncated_file_is_refused_on_open(built_index: Path) -> None:
-    faiss_file = built_index / "dense.faiss"
+    faiss_file = snapshot_dir(built_index) / "dense.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])
-    with pytest.raises(IndexCorruptError, match="wrong size"):
+    with pytest.raises(IndexCorruptError, match="the manifest says"):
         Index.open(built_index)
 
 

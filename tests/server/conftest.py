@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 SERVER_EXTRA = ("fastapi", "uvicorn", "sse_starlette")
+# The Host a local browser or curl sends; TestClient's own "testserver" is not an allowed host.
+LOCAL_URL = "http://localhost"
 
 
 def require_extra(*modules: str) -> None:
@@ -62,24 +64,35 @@ def make_app(chat_oracle: RagOracle, tmp_path: Path) -> Callable[..., FastAPI]:
     return make
 
 
-@pytest.fixture
-def client(make_app) -> Iterator[TestClient]:
+def local_client(app: FastAPI, **kwargs) -> TestClient:
+    """A TestClient that calls `app` as http://localhost (kwargs: TestClient's, e.g. client=(ip, port))."""
     from fastapi.testclient import TestClient
 
-    with TestClient(make_app()) as test_client:
+    return TestClient(app, base_url=kwargs.pop("base_url", LOCAL_URL), **kwargs)
+
+
+@pytest.fixture
+def client(make_app) -> Iterator[TestClient]:
+    with local_client(make_app()) as test_client:
         yield test_client
 
 
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
-    """The app served by a real uvicorn on a free loopback port (in a thread); yields its base URL."""
+    """The app served by a real uvicorn on a free loopback port (in a thread); yields its base URL.
+
+    Warmed up first, as `rag-oracle serve` does: the first answer of a process is the slow one.
+    """
     import uvicorn
+
+    app.state.service.warm_up()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # proxy_headers=False as `rag-oracle serve` runs it (cli/serve.py)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

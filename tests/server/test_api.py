@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.server.conftest import require_extra
+from tests.server.conftest import local_client, require_extra
 
 require_extra()
 
@@ -58,6 +58,7 @@ def test_search_with_filters_and_documents_by_alias(client: TestClient) -> None:
 def test_health_page_and_openapi(client: TestClient) -> None:
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["documents"] == 8 and health["auth"] is False
+    assert health["checks"] == {"index": "ok", "sessions": "ok"} and health["index"] is None  # not a local client
     page = client.get("/")
     assert page.status_code == 200 and "<title>rag-oracle" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
@@ -83,6 +84,9 @@ def test_health_page_and_openapi(client: TestClient) -> None:
     assert paths["/v1/ask"]["post"]["responses"]["429"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorResponse"
     )
+    assert "403" in paths["/v1/sessions"]["post"]["responses"]
+    assert "503" in paths["/healthz"]["get"]["responses"]
+    assert all(field.get("description") for field in schema["components"]["schemas"]["Health"]["properties"].values())
 
 
 @pytest.mark.parametrize(
@@ -121,7 +125,7 @@ def test_server_side_failures_are_5xx_without_internals(make_app, monkeypatch: p
 
     monkeypatch.setattr(service, "search", missing_index)
     monkeypatch.setattr(service, "ask", bug)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with local_client(app, raise_server_exceptions=False) as client:
         response = client.get("/v1/search", params={"q": "x"})
         assert response.status_code == 503
         assert response.json()["error"] == {

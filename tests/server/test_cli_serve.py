@@ -71,3 +71,34 @@ def test_serve_takes_server_and_chat_settings_and_flags_win(chat_index, tmp_path
     assert result.exit_code == 0, result.output
     assert calls[0]["app"].state.config.api_key == "k-123" and calls[0]["port"] == 9001
     assert "without an API key" not in result.stderr and f"sessions {db}" in result.stderr
+
+
+def test_serve_allowed_hosts_flags_add_and_a_public_bind_says_what_to_add(chat_index, monkeypatch) -> None:
+    settings, index = chat_index
+    monkeypatch.setenv("RAG_ORACLE_API_KEY", "k")
+    result, calls = _serve_capturing_run(monkeypatch, settings, "--index", str(index), "--host", "0.0.0.0")
+    assert result.exit_code == 0, result.output
+    assert "only requests for localhost, 127.0.0.1, ::1 are answered" in result.stderr
+    assert "--allowed-host NAME" in result.stderr and "RAG_ORACLE_SERVER__ALLOWED_HOSTS" in result.stderr
+    assert calls[0]["proxy_headers"] is False
+
+    flags = ["--allowed-host", "rag.lan", "--allowed-origin", "https://app.lan", "--trusted-proxy", "10.0.0.0/8"]
+    result, calls = _serve_capturing_run(monkeypatch, settings, "--index", str(index), "--host", "0.0.0.0", *flags)
+    assert result.exit_code == 0, result.output
+    config = calls[0]["app"].state.config
+    assert config.allowed_hosts == ("localhost", "127.0.0.1", "::1", "rag.lan")  # added to, not replaced
+    assert config.allowed_origins == ("https://app.lan",) and config.trusted_proxies == ("10.0.0.0/8",)
+    assert "are answered" not in result.stderr
+
+    result, _ = _serve_capturing_run(monkeypatch, settings, "--index", str(index), "--allowed-host", "*")
+    assert "DNS rebinding" in result.stderr
+
+
+def test_serve_refuses_a_bad_proxy_or_host(chat_index, monkeypatch) -> None:
+    from rag_oracle.cli import main
+
+    settings, index = chat_index
+    for flag, value in (("--trusted-proxy", "10.0.0.300"), ("--allowed-host", "rag.lan:8000")):
+        result = CliRunner().invoke(main, ["serve", "--index", str(index), flag, value], obj={"settings": settings})
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: ") and value in result.stderr

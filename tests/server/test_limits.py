@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.server.conftest import require_extra
+from tests.server.conftest import local_client, require_extra
 
 require_extra()
 
 import pytest  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
 
 from rag_oracle.server.config import ServerConfig  # noqa: E402
 from rag_oracle.server.limits import TokenBucket  # noqa: E402
@@ -16,7 +15,7 @@ from rag_oracle.server.limits import TokenBucket  # noqa: E402
 def test_api_key_guards_v1_but_not_health_or_page(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_ORACLE_API_KEY", "s3cret-key")
     app = make_app(ServerConfig.from_env(rate_limit=0))
-    with TestClient(app) as client:
+    with local_client(app) as client:
         missing = client.get("/v1/sessions")
         assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
         assert missing.json()["error"]["code"] == "unauthorized" and "missing" in missing.json()["error"]["message"]
@@ -38,7 +37,7 @@ def test_api_key_guards_v1_but_not_health_or_page(make_app, monkeypatch: pytest.
 
 def test_rate_limit_answers_429_with_retry_after(make_app) -> None:
     app = make_app(ServerConfig(rate_limit=0.5, rate_burst=2))
-    with TestClient(app) as client:
+    with local_client(app) as client:
         codes = [client.get("/v1/sessions").status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         limited = client.get("/v1/search", params={"q": "x"})
@@ -63,7 +62,7 @@ def test_token_bucket_refills_per_client() -> None:
 
 def test_request_size_limits(make_app) -> None:
     app = make_app(ServerConfig(rate_limit=0, max_body_bytes=64 * 1024))
-    with TestClient(app) as client:
+    with local_client(app) as client:
         big = client.post("/v1/ask", json={"question": "warfarin " * 10_000})
         assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
 

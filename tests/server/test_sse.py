@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.server.conftest import require_extra
+from tests.server.conftest import local_client, require_extra
 
 require_extra()
 
@@ -81,7 +81,7 @@ def _llm_oracle(chat_index, model: ScriptedChatModel) -> RagOracle:
 
 def test_llm_draft_tokens_stream_before_the_verified_answer(make_app, chat_index) -> None:
     app = make_app(oracle=_llm_oracle(chat_index, ScriptedChatModel([DRAFT])))
-    with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
+    with local_client(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
     events = _events(r)
     names = [name for name, _ in events]
@@ -96,13 +96,13 @@ def test_failure_after_the_stream_started_is_an_error_event(make_app, chat_index
     # the endpoint refuses every connection: the streamed request, then the plain one
     refused = ScriptedChatModel([ConnectionError("refused"), ConnectionError("refused")])
     app = make_app(oracle=_llm_oracle(chat_index, refused))
-    with TestClient(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
+    with local_client(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
     events = _events(r)
     assert [name for name, _ in events] == ["retrieval", "error"]
     assert events[1][1]["error"]["code"] == "llm_unavailable"
     # without streaming the same failure is a 502
-    with TestClient(app) as client:
+    with local_client(app) as client:
         response = client.post("/v1/ask", json={"question": QUESTION})
     assert response.status_code == 502 and response.json()["error"]["code"] == "llm_unavailable"
     assert refused.remaining == 0

@@ -1,11 +1,19 @@
-"""Render an Answer as Markdown-flavoured text for terminals and files."""
+"""Render an Answer as plain text for a terminal: Markdown-flavoured layout, nothing a terminal acts on.
+
+The text comes from documents, and a document can hold escape sequences (colours, cursor moves,
+OSC 8 hyperlinks, a reset), carriage returns that overwrite a line and bidi overrides that reorder
+it. `render_markdown` passes its result through `terminal_safe`, so what is printed is what the
+document says, shown, not obeyed. For Markdown that a client renders, see `rag_oracle.chat.export`.
+"""
 
 from __future__ import annotations
 
+from rag_oracle.text.untrusted import terminal_safe
 from rag_oracle.types import Answer, Reference
 
 
 def reference_line(ref: Reference) -> str:
+    """The reference as 'Title (year). PMID .... chunk ...', raw: each caller makes it safe for its output."""
     parts = [ref.title or ref.doc_id]
     if ref.year:
         parts[0] += f" ({ref.year})"
@@ -23,6 +31,7 @@ def reference_line(ref: Reference) -> str:
 
 
 def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
+    """The answer for a terminal: question, verdict, body, notes, references and passages (`terminal_safe`)."""
     out = [f"Question: {answer.question}", ""]
     if answer.coverage:
         out += [f"Note: {answer.coverage}", ""]  # what the index does not cover comes first
@@ -56,4 +65,4 @@ def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
                 out.append(f"- {hit.document.title or hit.document.id} ({hit.chunk.id})")
     if answer.disclaimer:
         out += ["", answer.disclaimer]
-    return "\n".join(out)
+    return terminal_safe("\n".join(out))

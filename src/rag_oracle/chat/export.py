@@ -1,5 +1,12 @@
 """Sessions and answers as files and messages: JSON (complete), Markdown (to read), and the cited
-reply an OpenAI-compatible client shows (answer body with [n] markers, then the references)."""
+reply an OpenAI-compatible client shows (answer body with [n] markers, then the references).
+
+The Markdown (the reply is Markdown too: clients render it) is ours, the text in it is not: every
+piece that comes from a document, a model or a user goes through `plain_markdown`, so a planted
+image, link or script shows as words and is never fetched, followed or run. Our own structure (the
+headings, the bullets, the [n] markers, the numbered references) is written around those pieces and
+stays Markdown. The JSON export is faithful: JSON escapes by construction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ from datetime import UTC, datetime
 
 from rag_oracle.answer.render import reference_line
 from rag_oracle.chat.store import Session
-from rag_oracle.types import Answer
+from rag_oracle.text.untrusted import plain_markdown
+from rag_oracle.types import Answer, Conflict
 from rag_oracle.version import __version__
 
 EXPORT_FORMAT = "rag-oracle.session"
@@ -27,17 +35,57 @@ def session_json(session: Session) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def _conflicts(conflicts: list[Conflict]) -> str:
+    # types.conflicts_block with the values and contexts (quoted from documents) made plain.
+    lines = ["Conflicting evidence"]
+    for c in conflicts:
+        sides = "; ".join(f"{plain_markdown(v)} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
+        quantity = plain_markdown(c.quantity)
+        if c.outlier:
+            lines.append(f"- {quantity}: {sides}. The far-out value is not stated in this answer.")
+        else:
+            lines.append(f"- The sources give different values for {quantity}: {sides}.")
+        for context, n in zip(c.contexts, c.references, strict=False):
+            lines.append(f"  {_markers([n])} \u201c{plain_markdown(context)}\u201d")
+    return "\n".join(lines)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """`answer.text` as Markdown: the same layout, with every sentence and title made plain.
+
+    For ordinary text it is `answer.text` exactly; a sentence quoted from a document that holds
+    Markdown or HTML ("![x](http://...)", "<script>") comes out as words.
+    """
+    if answer.abstained:
+        return plain_markdown(answer.abstention_reason)
+    blocks = []
+    for section in answer.sections:
+        if section.kind == "direct":
+            blocks.append(" ".join(f"{plain_markdown(s.text)} {_markers(s.citations)}" for s in section.sentences))
+            if answer.conflicts:
+                blocks.append(_conflicts(answer.conflicts))
+        else:
+            lines = "\n".join(f"- {plain_markdown(s.text)} {_markers(s.citations)}" for s in section.sentences)
+            blocks.append(f"{plain_markdown(section.title)}\n{lines}")
+    return "\n\n".join(blocks)
+
+
 def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
-    """The answer body with [n] markers, its notes, a numbered References list and the disclaimer."""
-    parts = [answer.text]
+    """The answer body with [n] markers, its notes, a numbered References list and the disclaimer, as
+    Markdown in which no document text is markup (see the module docstring)."""
+    parts = [answer_markdown(answer)]
     if answer.notes:
-        parts.append("\n".join(f"Note: {note}" for note in answer.notes))
+        parts.append("\n".join(f"Note: {plain_markdown(note)}" for note in answer.notes))
     if answer.references:
         lines = ["References"]
         for ref in answer.references:
-            lines.append(f"[{ref.number}] {reference_line(ref)}")
+            lines.append(f"[{ref.number}] {plain_markdown(reference_line(ref))}")
             if quote_spans:
-                lines.extend(f'    > "{span.text}"' for span in ref.cited_spans)
+                lines.extend(f'    > "{plain_markdown(span.text)}"' for span in ref.cited_spans)
         parts.append("\n".join(lines))
     if answer.disclaimer:
         parts.append(answer.disclaimer)
@@ -47,7 +95,7 @@ def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
 def session_markdown(session: Session) -> str:
     """A readable transcript: each question, how it was interpreted, the cited answer and its sources."""
     out = [
-        f"# {session.title or 'Conversation'}",
+        f"# {plain_markdown(session.title) or 'Conversation'}",
         "",
         f"Session `{session.id}`, started {session.created_at}, index `{session.index_path}`.",
     ]
@@ -57,13 +105,13 @@ def session_markdown(session: Session) -> str:
     for message in session.messages:
         if message.role == "user":
             number += 1
-            out += ["", f"## {number}. {message.content}"]
+            out += ["", f"## {number}. {plain_markdown(message.content)}"]
             if message.standalone_question and message.standalone_question != message.content:
-                out += ["", f"*Searched as:* {message.standalone_question}"]
+                out += ["", f"*Searched as:* {plain_markdown(message.standalone_question)}"]
         elif message.answer is not None:
             out += ["", render_reply(message.answer, quote_spans=True)]
             if message.answer.related_questions:
-                out += ["", "Related questions:", *[f"- {q}" for q in message.answer.related_questions]]
+                out += ["", "Related questions:", *[f"- {plain_markdown(q)}" for q in message.answer.related_questions]]
         else:
-            out += ["", message.content]
+            out += ["", plain_markdown(message.content)]
     return "\n".join(out) + "\n"

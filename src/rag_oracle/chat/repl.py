@@ -1,7 +1,9 @@
 """The terminal conversation loop behind `rag-oracle chat`, with input and output injected.
 
 Lines starting with "/" are commands; anything else is a question in the current session.
-It never prints by itself: `write` (the CLI passes click.echo) receives every line.
+It never prints by itself: `write` (the CLI passes click.echo) receives every line, and `on_token`
+every piece of an LLM's draft, both through `terminal_safe`: answers, titles and drafts carry
+document text, and a document's escape sequences must reach the terminal as nothing.
 
 Example::
 
@@ -16,6 +18,7 @@ from pathlib import Path
 from rag_oracle.answer.render import render_markdown
 from rag_oracle.chat.service import ChatService
 from rag_oracle.errors import QueryError, RagOracleError
+from rag_oracle.text.untrusted import terminal_safe
 
 HELP = """Commands:
   /new [TITLE]      start a new conversation
@@ -44,9 +47,11 @@ class ChatRepl:
     ) -> None:
         self.service = service
         self.read = read
-        self.write = write
+        self.write: Callable[[str], None] = lambda text: write(terminal_safe(text))
         self.session_id = session_id
-        self.on_token = on_token
+        # Each piece is made safe on its own: a sequence cut between pieces loses its ESC in the
+        # first, and what follows in the next is plain characters.
+        self.on_token = (lambda piece: on_token(terminal_safe(piece))) if on_token is not None else None
 
     def run(self) -> None:
         if self.session_id is not None:

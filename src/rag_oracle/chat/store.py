@@ -128,6 +128,35 @@ class SessionStore:
             ) from None
         self._initialised = True
 
+    def check(self) -> None:
+        """Raise SessionStoreError unless the file can be read and written now (a health check).
+
+        Cheap: one read of each table and a write lock taken and given back, nothing stored. After
+        first use it opens the file without creating it, so a file or folder that vanished is
+        reported rather than silently replaced by an empty store.
+        """
+        if not self._initialised:
+            self._initialise()
+        try:
+            uri = self.path.absolute().as_uri() + "?mode=rw"
+            with closing(sqlite3.connect(uri, uri=True, timeout=2, isolation_level=None)) as conn:
+                conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+                conn.execute("SELECT 1 FROM messages LIMIT 1").fetchall()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Rewriting the header with its own value needs write access (a read-only file or
+                    # folder fails here); the rollback leaves the file as it was.
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    conn.execute(f"PRAGMA user_version = {int(version)}")
+                finally:
+                    conn.execute("ROLLBACK")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                return  # another connection is writing: the file is usable, just busy
+            raise SessionStoreError(
+                f"sessions file {self.path} is unusable: {exc}; point --db at another file"
+            ) from None
+
     def create(self, *, title: str = "", index_path: str = "", settings: dict[str, Any] | None = None) -> SessionInfo:
         """A new, empty session."""
         session_id = uuid.uuid4().hex

@@ -1,4 +1,8 @@
-"""`rag-oracle search` (ranked passages) and `rag-oracle ask` (a cited answer)."""
+"""`rag-oracle search` (ranked passages) and `rag-oracle ask` (a cited answer).
+
+Passages, titles and answers are document text: printed through `terminal_safe` (the JSON through
+`terminal_safe_json`, the same data), so a document's escape sequences never reach the terminal.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from rag_oracle.cli.options import (
     open_oracle,
     retrieval_options,
 )
+from rag_oracle.text.untrusted import terminal_safe, terminal_safe_json
 
 
 @click.command()
@@ -33,7 +38,7 @@ def search(
     oracle = open_oracle(settings, index_dir, as_json)
     hits = oracle.search(query, settings.retrieve.k, retrieval.filters())
     if as_json:
-        click.echo(json.dumps([h.model_dump() for h in hits], indent=2))
+        click.echo(json.dumps([h.model_dump() for h in hits], indent=2))  # ASCII: every control is escaped
         return
     if not hits:
         click.echo("no matching passages")
@@ -45,9 +50,9 @@ def search(
             parts.append(f"bm25 {h.bm25_score:.2f} (#{h.bm25_rank})")
         title = h.document.title or h.document.id
         year = f" ({h.document.year})" if h.document.year else ""
-        click.echo(f"{h.rank:>3}. {h.chunk.id}  {' | '.join(parts)}")
-        click.echo(f"     {title}{year}" + (f" [{h.chunk.section}]" if h.chunk.section else ""))
-        text = " ".join(h.chunk.text.split())
+        click.echo(terminal_safe(f"{h.rank:>3}. {h.chunk.id}  {' | '.join(parts)}"))
+        click.echo(terminal_safe(f"     {title}{year}" + (f" [{h.chunk.section}]" if h.chunk.section else "")))
+        text = " ".join(terminal_safe(h.chunk.text).split())
         click.echo(f"     {text[:300]}{'…' if len(text) > 300 else ''}")
 
 
@@ -82,12 +87,12 @@ def ask(
         click.echo("draft (verifying when complete):", err=True)
 
         def stream(piece: str) -> None:
-            click.echo(piece, nl=False, err=True)
+            click.echo(terminal_safe(piece), nl=False, err=True)  # the draft quotes documents too
 
     answer = oracle.ask(question, retrieval.filters(), on_token=stream)
     if stream is not None:
         click.echo("\n", err=True)
     if as_json:
-        click.echo(answer.model_dump_json(indent=2))
+        click.echo(terminal_safe_json(answer.model_dump_json(indent=2)))
     else:
-        click.echo(render_markdown(answer))
+        click.echo(render_markdown(answer))  # terminal_safe

@@ -14,13 +14,14 @@ from typing import Any, NoReturn
 import click
 
 from rag_oracle.errors import RagOracleError
+from rag_oracle.text.untrusted import terminal_safe
 
 INTERRUPTED = 130
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {terminal_safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -31,6 +32,10 @@ def mapped_errors() -> Iterator[None]:
         yield
     except RagOracleError as exc:
         fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        # A full disk, a permission, a vanished folder outside what the library maps: one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", 1)
     except KeyboardInterrupt:
         fail("interrupted", INTERRUPTED)
 

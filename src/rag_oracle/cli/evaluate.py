@@ -1,4 +1,7 @@
-"""`rag-oracle eval import|run|compare|report`: batch evaluation over question sets."""
+"""`rag-oracle eval import|run|compare|report`: batch evaluation over question sets.
+
+Questions, ids and warnings come from data sets and documents: printed through `terminal_safe`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from rag_oracle.cli.options import (
     quiet_option,
 )
 from rag_oracle.cli.progress import TqdmProgress
+from rag_oracle.text.untrusted import terminal_safe
 
 
 @click.group("eval")
@@ -151,8 +155,10 @@ def eval_followups(ctx: click.Context, chains_file: str, index_dir: str | None, 
         click.echo(f"{name:<18} {entry['mean']:.3f}  [{ci[0]:.3f}, {ci[1]:.3f}]  n={entry['n']}")
     for turn in result["turns"]:
         if not turn["fully_right"]:
-            click.echo(f"- {turn['id']} turn {turn['turn']}: {turn['message']!r} -> {turn['produced']!r}")
-            click.echo(f"  expected {turn['expected']!r}")
+            click.echo(
+                terminal_safe(f"- {turn['id']} turn {turn['turn']}: {turn['message']!r} -> {turn['produced']!r}")
+            )
+            click.echo(terminal_safe(f"  expected {turn['expected']!r}"))
 
 
 @eval_group.command("compare")
@@ -169,7 +175,7 @@ def eval_compare(run_a: str, run_b: str, top: int, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(terminal_safe(f"warning: {warning}"), err=True)
     click.echo(f"A = {run_a}\nB = {run_b}\n{result.paired_questions} questions paired\n")
     click.echo(f"{'metric':<32} {'A':>7} {'B':>7} {'B-A':>8}  {'95% CI':<20} {'p':>6}")
     for d in result.deltas:
@@ -183,7 +189,7 @@ def eval_compare(run_a: str, run_b: str, top: int, as_json: bool) -> None:
         click.echo("\nquestions that changed most:")
         for c in result.changed:
             change = ", ".join(f"{k} {v:+.3f}" for k, v in c["change"].items())
-            click.echo(f"  {c['id']}: {change}  {c['question'][:80]}")
+            click.echo(terminal_safe(f"  {c['id']}: {change}  {c['question'][:80]}"))
 
 
 @eval_group.command("report")

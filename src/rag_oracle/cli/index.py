@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from rag_oracle.cli.options import json_option
+from rag_oracle.cli.options import command_line, current_settings, json_option
+from rag_oracle.text.untrusted import terminal_safe, terminal_safe_json
 
 
 @click.group("index")
@@ -24,9 +25,9 @@ def index_info(directory: str, as_json: bool) -> None:
 
     m = read_manifest(Path(directory))
     if as_json:
-        click.echo(m.model_dump_json(indent=2))
+        click.echo(terminal_safe_json(m.model_dump_json(indent=2)))
         return
-    click.echo(f"index        {directory}")
+    click.echo(terminal_safe(f"index        {directory}"))
     click.echo(
         f"documents    {m.counts.get('documents')}   chunks {m.counts.get('chunks')}   tokens {m.counts.get('tokens')}"
     )
@@ -37,22 +38,42 @@ def index_info(directory: str, as_json: bool) -> None:
     click.echo(f"fingerprint  {m.fingerprint}   schema {m.schema_version}   rag-oracle {m.package_version}")
     click.echo(f"created      {m.created_at}   updated {m.updated_at}")
     for cmd in m.build_commands:
-        click.echo(f"built by     {cmd}")
+        click.echo(terminal_safe(f"built by     {cmd}"))
 
 
 @index_group.command("verify")
 @click.argument("directory", type=click.Path(file_okay=False))
 def index_verify(directory: str) -> None:
-    """Re-hash every file against the manifest and check chunk offsets. Exit 1 on any problem."""
-    from rag_oracle.index.store import Index
+    """Re-hash every file against the manifest, parse them all and check chunk offsets. Exit 1 on any problem."""
+    from rag_oracle.index.store import Index, verify_index
 
-    idx = Index.open(directory)
-    problems = idx.verify()
+    problems = verify_index(directory)
     for p in problems:
-        click.echo(f"PROBLEM: {p}", err=True)
+        click.echo(terminal_safe(f"PROBLEM: {p}"), err=True)
     if problems:
-        click.echo(f"{directory}: {len(problems)} problem(s); rebuild the index with rag-oracle ingest")
+        click.echo(terminal_safe(f"{directory}: {len(problems)} problem(s); rebuild the index with rag-oracle ingest"))
         sys.exit(1)
+    idx = Index.open(directory)
     click.echo(
         f"{directory}: OK ({len(idx.manifest.files)} files, {len(idx.documents)} documents, {len(idx.chunks)} chunks)"
     )
+
+
+@index_group.command("remove")
+@click.argument("doc_ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False), help="Index to remove from.")
+@click.option("--wait", is_flag=True, help="If an ingest is writing this index, wait for it instead of failing.")
+@json_option("Print the report as JSON.")
+@click.pass_context
+def index_remove(ctx: click.Context, doc_ids: tuple[str, ...], index_dir: str, wait: bool, as_json: bool) -> None:
+    """Remove documents by id (as `search --json` or the references show them), atomically.
+
+    Their chunks leave the dense and BM25 indexes; the files they came from are forgotten, so
+    ingesting a corrected file adds it again. An unknown id removes nothing (exit 2).
+    """
+    from rag_oracle.ingest.pipeline import remove
+
+    settings = current_settings(ctx, {})
+    command = command_line(["rag-oracle", "index", "remove", *doc_ids, "--index", index_dir], {})
+    report = remove(list(doc_ids), index_dir, settings, command=command, wait=wait)
+    click.echo(terminal_safe_json(report.model_dump_json(indent=2)) if as_json else terminal_safe(report.summary()))

@@ -11,6 +11,7 @@ import click
 
 from rag_oracle.cli.options import command_line, current_settings, index_option, json_option, quiet_option
 from rag_oracle.cli.progress import TqdmProgress
+from rag_oracle.text.untrusted import terminal_safe, terminal_safe_json
 
 
 def _report_dict(report: Any) -> dict[str, Any]:
@@ -18,6 +19,17 @@ def _report_dict(report: Any) -> dict[str, Any]:
     if hasattr(report, "model_dump"):
         return report.model_dump(mode="json")
     return dataclasses.asdict(report)
+
+
+def _one_line(text: str) -> str:
+    """A report line as one terminal line: no controls, and a newline in a file name shown as \\n,
+    so a file cannot print a line of its own ("SKIPPED: forged …")."""
+    return terminal_safe(text.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+def _unremarkable(reason: str) -> bool:
+    """Skips a user expects and need not read about: unchanged files, duplicates, nothing to add."""
+    return reason == "unchanged since last ingest" or reason.startswith("all ") or reason == "no documents"
 
 
 @click.command()
@@ -28,6 +40,20 @@ def _report_dict(report: Any) -> dict[str, Any]:
 @click.option("--chunk-overlap", type=int, help="Overlap between consecutive chunks in tokens (default 40).")
 @click.option("--faiss", "faiss_spec", help="FAISS factory string: Flat (default, exact), HNSW32, IVF1024,PQ32 …")
 @click.option("--wait", is_flag=True, help="If another ingest is writing this index, wait for it instead of failing.")
+@click.option(
+    "--replace/--keep-existing",
+    "replace",
+    default=None,
+    help="A document already indexed under the same id with other text: replace it with the new version "
+    "(default, ingest.existing = replace: how a correction lands) or keep the stored one.",
+)
+@click.option("--max-file-mib", type=float, help="Largest file to read, in MiB (default 64; ingest.max_file_mib).")
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    default=None,
+    help="Read symbolic links that lead outside the folders given (default: reported and skipped).",
+)
 @json_option("Print the report as JSON.")
 @quiet_option("No progress bars.")
 @click.pass_context
@@ -40,13 +66,17 @@ def ingest(
     chunk_overlap: int | None,
     faiss_spec: str | None,
     wait: bool,
+    replace: bool | None,
+    max_file_mib: float | None,
+    follow_symlinks: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Add PDFs, PubMed/JATS XML, Markdown, text and JSONL files (or folders of them) to an index.
 
-    Corrupt, empty, encrypted and unsupported files are reported and skipped; the rest is
-    ingested. Exit code 1 when any file failed, 0 otherwise.
+    Corrupt, empty, encrypted and unsupported files are reported and skipped; so are files over
+    a limit (size, decompressed size, time), special files and symlinks out of the folders given.
+    The rest is ingested. Exit code 1 when any file failed, 0 otherwise.
     """
     from rag_oracle.ingest.pipeline import ingest as run_ingest
 
@@ -56,6 +86,11 @@ def ingest(
             "embed": {"model": embed_model},
             "chunk": {"max_tokens": chunk_tokens, "overlap_tokens": chunk_overlap},
             "index": {"faiss": faiss_spec},
+            "ingest": {
+                "existing": None if replace is None else ("replace" if replace else "keep"),
+                "max_file_mib": max_file_mib,
+                "follow_symlinks": follow_symlinks,
+            },
         },
     )
     flags = {
@@ -63,6 +98,7 @@ def ingest(
         "--chunk-tokens": chunk_tokens,
         "--chunk-overlap": chunk_overlap,
         "--faiss": faiss_spec,
+        "--max-file-mib": max_file_mib,
     }
     command = command_line(["rag-oracle", "ingest", *paths, "--index", index_dir], flags)
     report = run_ingest(
@@ -74,14 +110,16 @@ def ingest(
         wait=wait,
     )
     if as_json:
-        click.echo(json.dumps(_report_dict(report), indent=2))
+        click.echo(terminal_safe_json(json.dumps(_report_dict(report), indent=2)))
     else:
         for f in report.files:
-            if f.status == "failed" or (f.status == "skipped" and f.reason.startswith("unsupported")):
-                click.echo(f"{f.status.upper()}: {f.path}: {f.reason}", err=True)
+            if f.status == "failed" or (f.status == "skipped" and not _unremarkable(f.reason)):
+                click.echo(_one_line(f"{f.status.upper()}: {f.path}: {f.reason}"), err=True)
             for warning in f.warnings:
-                click.echo(f"warning: {warning}", err=True)
-        click.echo(report.summary())
+                click.echo(_one_line(f"warning: {warning}"), err=True)
+        if not report.files:
+            click.echo(_one_line(f"warning: no files found in {', '.join(paths)}"), err=True)
+        click.echo(terminal_safe(report.summary()))
         if report.seconds.get("embed") and report.chunks_added:
             rate = report.chunks_added / report.seconds["embed"]
             click.echo(f"embedded {report.chunks_added} chunks in {report.seconds['embed']:.1f}s ({rate:.1f} chunks/s)")

@@ -270,6 +270,8 @@ def open_oracle(settings: Settings, index_dir: str | None, quiet: bool) -> RagOr
     if index_dir is None:
         path, report = ensure_sample_index(settings, progress=TqdmProgress(not quiet), embedder=embedder)
         if report is not None:
-            click.echo(f"built the sample index at {path}: {report.summary()}", err=True)
+            from rag_oracle.text.untrusted import terminal_safe
+
+            click.echo(terminal_safe(f"built the sample index at {path}: {report.summary()}"), err=True)
         index_dir = str(path)
     return RagOracle(index_dir, settings, embedder=embedder)

@@ -1,10 +1,15 @@
-"""`rag-oracle prompts list|show|diff|lock`: the versioned prompt templates in prompts/."""
+"""`rag-oracle prompts list|show|diff|lock`: the versioned prompt templates in prompts/.
+
+Prompt files are data anyone can add a version of: what they hold is printed through `terminal_safe`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+
+from rag_oracle.text.untrusted import terminal_safe
 
 
 @click.group("prompts")
@@ -20,7 +25,7 @@ def prompts_list() -> None:
     lock = read_lock()
     for p in list_prompts():
         state = "released" if lock.get(p.ref) == p.sha256 else ("CHANGED" if p.ref in lock else "draft")
-        click.echo(f"{p.ref:<16} {state:<9} {p.sha256[:12]}  {p.description[:80]}")
+        click.echo(terminal_safe(f"{p.ref:<16} {state:<9} {p.sha256[:12]}  {p.description[:80]}"))
 
 
 @prompts_group.command("show")
@@ -30,11 +35,13 @@ def prompts_show(ref: str) -> None:
     from rag_oracle.generate.prompts import load_prompt
 
     p = load_prompt(ref)
-    click.echo(f"# {p.ref}  ({p.path}, sha256 {p.sha256[:12]})\n{p.description}\n")
+    click.echo(terminal_safe(f"# {p.ref}  ({p.path}, sha256 {p.sha256[:12]})\n{p.description}\n"))
     click.echo(
-        f"variables: {', '.join(p.variables)}\nparameters: {p.parameters}\naudiences: {', '.join(p.audiences)}\n"
+        terminal_safe(
+            f"variables: {', '.join(p.variables)}\nparameters: {p.parameters}\naudiences: {', '.join(p.audiences)}\n"
+        )
     )
-    click.echo(f"--- system ---\n{p.system}\n--- user ---\n{p.user}")
+    click.echo(terminal_safe(f"--- system ---\n{p.system}\n--- user ---\n{p.user}"))
 
 
 @prompts_group.command("diff")
@@ -49,7 +56,9 @@ def prompts_diff(ref_a: str, ref_b: str) -> None:
     a, b = load_prompt(ref_a), load_prompt(ref_b)
     text_a = Path(a.path).read_text(encoding="utf-8").splitlines(keepends=True)
     text_b = Path(b.path).read_text(encoding="utf-8").splitlines(keepends=True)
-    click.echo("".join(difflib.unified_diff(text_a, text_b, fromfile=a.ref, tofile=b.ref)) or "identical")
+    click.echo(
+        terminal_safe("".join(difflib.unified_diff(text_a, text_b, fromfile=a.ref, tofile=b.ref))) or "identical"
+    )
 
 
 @prompts_group.command("lock")

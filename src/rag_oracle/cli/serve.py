@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rag_oracle.chat import ChatService
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_ENV_LIST = "a JSON list in the environment, e.g. RAG_ORACLE_SERVER__{}='[\"{}\"]'"
 
 
 class _ServerSettingOption(click.Option):
@@ -84,6 +85,30 @@ def _chat_service(settings: Settings, index_dir: str | None) -> ChatService:
     cls=_ServerSettingOption,
     help="Largest request body.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name to answer besides server.allowed_hosts (default localhost, 127.0.0.1, ::1, any port); "
+    "repeatable. '*.example.org' for subdomains; '*' for any name (unsafe: DNS rebinding).",
+)
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (https://app.example.org) besides the server's own whose pages may POST, PUT, PATCH or "
+    "DELETE; adds to server.allowed_origins; repeatable.",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="IP|CIDR",
+    help="A reverse proxy whose X-Forwarded-For / Forwarded headers name the client; adds to "
+    "server.trusted_proxies; repeatable. From anyone else those headers are ignored.",
+)
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.pass_context
 def serve(
@@ -95,12 +120,17 @@ def serve(
     rate_limit: float | None,
     rate_burst: int | None,
     max_body_kib: int | None,
+    allowed_hosts: tuple[str, ...],
+    allowed_origins: tuple[str, ...],
+    trusted_proxies: tuple[str, ...],
     log_level: str | None,
     generation: GeneratorFlags,
 ) -> None:
     """Serve the HTTP API (/v1/...), an OpenAI-compatible /v1/chat/completions and the web page at /.
 
-    Set RAG_ORACLE_API_KEY to require 'Authorization: Bearer <key>' on every /v1 route.
+    Set RAG_ORACLE_API_KEY to require 'Authorization: Bearer <key>' on every /v1 route. Only
+    requests for the Host names in server.allowed_hosts are answered (loopback names by default):
+    listening on another address, add the names clients use with --allowed-host.
     """
     from rag_oracle.optional import require
     from rag_oracle.server import create_app
@@ -116,18 +146,49 @@ def serve(
         "log_level": log_level,
     }
     settings = current_settings(ctx, generation.overrides(), {"chat": {"db": db_path}, "server": server_flags})
+    # The list flags add to the configured lists: `--allowed-host rag.lan` keeps localhost answering.
+    added = {"allowed_hosts": allowed_hosts, "allowed_origins": allowed_origins, "trusted_proxies": trusted_proxies}
+    if any(added.values()):
+        current = settings.server
+        lists = {name: [*getattr(current, name), *values] for name, values in added.items() if values}
+        settings = settings.with_overrides({"server": lists})
     server = settings.server
     service = _chat_service(settings, index_dir)
     config = ServerConfig.from_settings(server)
     app = create_app(service, config)
     service.warm_up()  # /healthz answering then means the model is loaded, not that it is about to be
-    if server.host not in _LOOPBACK and not config.api_key:
-        click.echo(f"warning: listening on {server.host} without an API key; set {server.api_key_env}", err=True)
+    for warning in _exposure_warnings(server, bool(config.api_key)):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"rag-oracle: index {service.index_path}, sessions {service.store.path}, http://{server.host}:{server.port}/",
         err=True,
     )
-    uvicorn.run(app, host=server.host, port=server.port, log_level=server.log_level)
+    # proxy_headers=False: uvicorn's own handling believes X-Forwarded-For from 127.0.0.1 and rewrites
+    # the client with it, so any local caller could name itself. The app reads those headers only
+    # from server.trusted_proxies (rag_oracle/server/proxies.py).
+    uvicorn.run(app, host=server.host, port=server.port, log_level=server.log_level, proxy_headers=False)
+
+
+def _exposure_warnings(server: ServerSettings, has_key: bool) -> list[str]:
+    """What the operator should know about who can reach the server, before it starts."""
+    warnings = []
+    loopback = server.host in _LOOPBACK or server.host.startswith("127.")
+    if not loopback and not has_key:
+        warnings.append(f"listening on {server.host} without an API key; set {server.api_key_env}")
+    if "*" in server.allowed_hosts:
+        warnings.append(
+            "server.allowed_hosts has '*': any Host name is answered, so a web page can read this server "
+            "through DNS rebinding; list the server's names instead"
+        )
+    elif not loopback and set(server.allowed_hosts) <= _LOOPBACK | {"[::1]"}:
+        hosts = ", ".join(server.allowed_hosts)
+        warnings.append(
+            f"listening on {server.host}, but only requests for {hosts} are answered (others get 400); add "
+            "the names clients use with --allowed-host NAME (server.allowed_hosts, "
+            + _ENV_LIST.format("ALLOWED_HOSTS", "NAME")
+            + ")"
+        )
+    return warnings
 
 
 @click.command()

@@ -9,7 +9,8 @@ reads the index until after it commits. A second writer fails at once with
 
 The lock is `filelock.FileLock` (an OS-level lock: released by the kernel when the holder dies,
 so a killed ingest never leaves the index locked); the holder's pid is written next to it for the
-message only.
+message only. Whoever takes the lock first removes the build directories of writers that died
+(index/atomic.py), since no other writer can be alive.
 
 Example::
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from rag_oracle.errors import IndexLockedError
+from rag_oracle.index.atomic import remove_stale_temporaries
 
 
 def lock_path(index_path: str | Path) -> Path:
@@ -52,6 +54,8 @@ def writer_lock(index_path: str | Path, *, wait: bool = False, timeout: float | 
         ) from None
     try:
         owner.write_text(str(os.getpid()), encoding="utf-8")
+        # Holding the lock, no other writer is alive: any build directory left is a dead writer's.
+        remove_stale_temporaries(Path(index_path))
         yield
     finally:
         owner.unlink(missing_ok=True)

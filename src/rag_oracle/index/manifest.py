@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rag_oracle.errors import IncompleteIndexError, IndexNotFoundError, SchemaVersionError
+from rag_oracle.errors import IncompleteIndexError, IndexCorruptError, IndexNotFoundError, SchemaVersionError
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -70,7 +70,18 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
 
 
 def read_manifest(directory: Path) -> Manifest:
-    directory = Path(directory)
+    """The manifest of the index at `directory` (its current generation) or of one generation directory."""
+    from rag_oracle.index.atomic import snapshot_dir
+
+    given = Path(directory)
+    if not str(directory).strip():
+        raise IndexNotFoundError("the index path is empty; give a directory such as indexes/mine")
+    directory = snapshot_dir(given)
+    if not directory.exists() and directory != given:
+        raise IndexCorruptError(
+            f"{given}: its current generation {directory.name} is missing; the index is damaged. "
+            f"Run 'rag-oracle index verify {given}', then rebuild it."
+        )
     if not directory.exists():
         raise IndexNotFoundError(
             f"no index at {directory}; build one with: rag-oracle ingest PATH... --index {directory}"
@@ -83,8 +94,12 @@ def read_manifest(directory: Path) -> Manifest:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IncompleteIndexError(f"{path} is unreadable ({exc}); delete {directory} and ingest again") from None
+    if not isinstance(data, dict):
+        raise IndexCorruptError(
+            f"{path} is not a JSON object ({type(data).__name__}); the index is damaged: rebuild it with rag-oracle ingest"
+        )
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise SchemaVersionError(

@@ -1,6 +1,7 @@
 """An opened index: documents, chunks, the FAISS and BM25 indexes, and the manifest.
 
-Layout of `indexes/<name>/`::
+An index directory holds generations and a `CURRENT` pointer (index/atomic.py); one generation,
+`indexes/<name>/gNNNNNN/`, holds::
 
     manifest.json      written last; without it the directory is never opened
     documents.jsonl    one Document per line
@@ -25,10 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
-from rag_oracle.errors import EmbedderMismatchError, IndexCorruptError
+from rag_oracle.errors import (
+    EmbedderMismatchError,
+    IncompleteIndexError,
+    IndexCorruptError,
+    RagOracleError,
+    SchemaVersionError,
+)
 from rag_oracle.index import dense, lexical
-from rag_oracle.index.atomic import recover_interrupted_swap
+from rag_oracle.index.atomic import snapshot_dir
 from rag_oracle.index.manifest import Manifest, read_manifest, sha256_file
 from rag_oracle.types import Chunk, Document, DocumentInfo
 
@@ -38,9 +46,58 @@ SOURCES = "sources.jsonl"
 ALIASES = "aliases.jsonl"
 
 
+OPEN_ATTEMPTS = 5
+# Files up to this size are re-hashed against the manifest on every open; larger ones are checked
+# by size only there (index verify hashes everything).
+HASH_ON_OPEN_BYTES = 4 * 1024 * 1024
+
+
 def read_jsonl(path: Path, model):
     with open(path, encoding="utf-8") as fh:
         return [model.model_validate_json(line) for line in fh if line.strip()]
+
+
+def _damaged(index_path: Path, name: str, detail: str) -> IndexCorruptError:
+    return IndexCorruptError(
+        f"{index_path}: {name} is damaged ({detail}); run 'rag-oracle index verify {index_path}', then rebuild it"
+    )
+
+
+def _read_records(file: Path, model, index_path: Path) -> list:
+    """Every record of a JSONL file of the index (`model` validates each line; None: plain JSON).
+    A missing file or a damaged line raises IndexCorruptError naming the file and the line."""
+    records = []
+    try:
+        with open(file, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    records.append(model.model_validate_json(raw) if model else json.loads(raw))
+                except (ValidationError, ValueError) as exc:
+                    detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                    raise _damaged(index_path, f"{file.name} line {lineno}", detail) from None
+    except OSError as exc:
+        raise _damaged(index_path, file.name, exc.strerror or str(exc)) from None
+    return records
+
+
+def check_files(snapshot: Path, manifest: Manifest, *, hash_below: int | None = None) -> list[str]:
+    """Problems with the files the manifest lists: missing, wrong size, or (for files smaller than
+    `hash_below` bytes; None: every file) a checksum that differs. Empty list: all as written."""
+    problems = []
+    for name, entry in manifest.files.items():
+        file = snapshot / name
+        try:
+            size = file.stat().st_size
+        except OSError:
+            problems.append(f"{name} is missing")
+            continue
+        if size != entry.bytes:
+            problems.append(f"{name} has {size} bytes, the manifest says {entry.bytes}")
+        elif (hash_below is None or size < hash_below) and sha256_file(file) != entry.sha256:
+            problems.append(f"{name}: checksum differs from the manifest")
+    return problems
 
 
 def document_info(doc: Document) -> DocumentInfo:
@@ -72,39 +129,68 @@ class Index:
     _doc_positions: np.ndarray | None = field(default=None, repr=False)
     _infos: dict[str, DocumentInfo] = field(default_factory=dict, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
+    snapshot: Path | None = None  # the generation directory read (index/atomic.py); `path` is the index
+
+    def __post_init__(self) -> None:
+        if self.snapshot is None:
+            self.snapshot = self.path
 
     @classmethod
     def open(cls, path: str | Path, embedder=None, *, mmap: bool = False) -> Index:
-        """Open a complete index. With `embedder`, refuse one built by a different model."""
+        """Open a complete index. With `embedder`, refuse one built by a different model.
+
+        It reads one generation (index/atomic.py) and never writes: when a writer publishes a new
+        generation and prunes this one mid-read, it opens the new one instead (a few attempts).
+        Damaged files raise IndexCorruptError naming the file; `index verify` says more.
+        """
         path = Path(path)
-        recover_interrupted_swap(path)
-        manifest = read_manifest(path)
+        for attempt in range(OPEN_ATTEMPTS):
+            snapshot = snapshot_dir(path)
+            try:
+                return cls._open_snapshot(path, snapshot, embedder, mmap)
+            except (IndexCorruptError, IncompleteIndexError):
+                if attempt + 1 < OPEN_ATTEMPTS and snapshot_dir(path) != snapshot:
+                    continue  # a writer published meanwhile: read the version it published
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _open_snapshot(cls, path: Path, snapshot: Path, embedder, mmap: bool) -> Index:
+        if snapshot != path and not snapshot.is_dir():
+            raise IndexCorruptError(
+                f"{path}: its current generation {snapshot.name} is missing; the index is damaged. "
+                f"Run 'rag-oracle index verify {path}', then rebuild it."
+            )
+        manifest = read_manifest(snapshot)
         if embedder is not None:
             check_embedder(manifest, embedder, path)
-        for name, entry in manifest.files.items():
-            file = path / name
-            if not file.is_file() or file.stat().st_size != entry.bytes:
-                raise IndexCorruptError(
-                    f"{file} is missing or has the wrong size; the index is damaged. "
-                    f"Run 'rag-oracle index verify {path}', then rebuild it."
-                )
-        documents = {d.id: d for d in read_jsonl(path / DOCUMENTS, Document)}
-        chunks = read_jsonl(path / CHUNKS, Chunk)
-        sources = [json.loads(line) for line in (path / SOURCES).read_text(encoding="utf-8").splitlines() if line]
-        aliases_file = path / ALIASES
+        for problem in check_files(snapshot, manifest, hash_below=HASH_ON_OPEN_BYTES):
+            raise IndexCorruptError(
+                f"{path}: {problem}; the index is damaged. Run 'rag-oracle index verify {path}', then rebuild it."
+            )
+        documents = {d.id: d for d in _read_records(snapshot / DOCUMENTS, Document, path)}
+        chunks = _read_records(snapshot / CHUNKS, Chunk, path)
+        sources = _read_records(snapshot / SOURCES, None, path)
         aliases = {}
-        if aliases_file.is_file():
-            for line in aliases_file.read_text(encoding="utf-8").splitlines():
-                if line:
-                    record = json.loads(line)
+        if (snapshot / ALIASES).is_file():
+            for record in _read_records(snapshot / ALIASES, None, path):
+                try:
                     aliases[record["alias"]] = record["canonical"]
-        faiss_index = dense.read(path, mmap=mmap)
-        bm25 = lexical.load(path)
+                except (KeyError, TypeError):
+                    raise _damaged(path, ALIASES, "a record without alias and canonical") from None
+        try:
+            faiss_index = dense.read(snapshot, mmap=mmap)
+        except (OSError, RuntimeError) as exc:
+            raise _damaged(path, dense.FAISS_FILE, str(exc).splitlines()[-1] if str(exc) else "unreadable") from None
+        try:
+            bm25 = lexical.load(snapshot)
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            raise _damaged(path, lexical.BM25_DIR, f"{type(exc).__name__}: {exc}") from None
         if faiss_index.ntotal != len(chunks):
             raise IndexCorruptError(
                 f"{path}: FAISS holds {faiss_index.ntotal} vectors but there are {len(chunks)} chunks; rebuild the index"
             )
-        return cls(path, manifest, documents, chunks, sources, aliases, faiss_index, bm25)
+        return cls(path, manifest, documents, chunks, sources, aliases, faiss_index, bm25, snapshot=snapshot)
 
     def canonical_id(self, doc_id: str) -> str:
         """The id a document is stored under (resolves ids of duplicates that were stored once)."""
@@ -144,14 +230,9 @@ class Index:
         return self._doc_positions
 
     def verify(self) -> list[str]:
-        """Problems found by re-hashing every file against the manifest (empty list: all good)."""
-        problems = []
-        for name, entry in self.manifest.files.items():
-            file = self.path / name
-            if not file.is_file():
-                problems.append(f"{name}: missing")
-            elif sha256_file(file) != entry.sha256:
-                problems.append(f"{name}: checksum differs from the manifest")
+        """Problems found by re-hashing every file against the manifest and checking that counts and
+        chunk offsets agree (empty list: all good)."""
+        problems = check_files(self.snapshot, self.manifest)
         counts = self.manifest.counts
         if counts.get("chunks") != len(self.chunks):
             problems.append(f"chunks.jsonl has {len(self.chunks)} chunks, manifest says {counts.get('chunks')}")
@@ -164,6 +245,23 @@ class Index:
             elif doc.text[chunk.char_start : chunk.char_end] != chunk.text:
                 problems.append(f"chunk {chunk.id}: text does not match its document offsets")
         return problems
+
+
+def verify_index(path: str | Path) -> list[str]:
+    """Everything wrong with the index at `path`, as sentences; never raises for damage (only
+    IndexNotFoundError when there is nothing there). Every file is re-hashed, then parsed."""
+    path = Path(path)
+    try:
+        manifest = read_manifest(path)
+    except (IncompleteIndexError, IndexCorruptError, SchemaVersionError) as exc:
+        return [str(exc)]
+    snapshot = snapshot_dir(path)
+    problems = check_files(snapshot, manifest)
+    try:
+        index = Index._open_snapshot(path, snapshot, None, False)
+    except RagOracleError as exc:
+        return [*problems, str(exc)]
+    return list(dict.fromkeys([*problems, *index.verify()]))
 
 
 def check_embedder(manifest: Manifest, embedder, path: Path) -> None:

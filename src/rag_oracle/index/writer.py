@@ -33,9 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from rag_oracle.embed.base import Embedder
-from rag_oracle.errors import DocumentNotFoundError, IncompleteIndexError, IndexSettingsMismatchError
+from rag_oracle.errors import (
+    ConfigError,
+    DocumentNotFoundError,
+    IncompleteIndexError,
+    IndexSettingsMismatchError,
+    IndexWriteError,
+)
 from rag_oracle.index import dense, lexical
-from rag_oracle.index.atomic import atomic_directory, recover_interrupted_swap
+from rag_oracle.index.atomic import is_fresh, publish, recover_interrupted_swap, snapshot_dir
 from rag_oracle.index.manifest import MANIFEST, Manifest, file_entries, write_manifest
 from rag_oracle.index.store import ALIASES, CHUNKS, DOCUMENTS, SOURCES, Index, check_embedder
 from rag_oracle.settings import Settings
@@ -128,6 +134,8 @@ class IndexWriter:
         self._added: dict[str, _Staged] = {}
         self._sources: list[dict] = []
         self._aliases: dict[str, str] = {}
+        self._dropped_sources: set[str] = set()
+        self._dropped_aliases: set[str] = set()
 
     @property
     def index(self) -> Index | None:
@@ -146,7 +154,14 @@ class IndexWriter:
     @property
     def changed(self) -> bool:
         """Whether anything is staged, i.e. whether `commit()` would write."""
-        return bool(self._removed or self._added or self._sources or self._aliases)
+        return bool(
+            self._removed
+            or self._added
+            or self._sources
+            or self._aliases
+            or self._dropped_sources
+            or self._dropped_aliases
+        )
 
     def has_document(self, doc_id: str) -> bool:
         """Whether the next version holds a document with this id (on disk and kept, or staged)."""
@@ -190,6 +205,19 @@ class IndexWriter:
         self._sources = [s for s in self._sources if s["path"] != path]
         self._sources.append({"path": path, "sha256": sha256, "documents": documents})
 
+    def drop_sources(self, paths: Iterable[str]) -> None:
+        """Forget that these source files were ingested (their documents were removed), so that
+        ingesting one of them again reads it instead of skipping it as unchanged."""
+        self._dropped_sources.update(paths)
+
+    def remove_alias(self, alias: str) -> None:
+        """Stage the removal of an alias (an id of a duplicate document stored under another id)."""
+        index = self.index
+        if alias not in self._aliases and (index is None or alias not in index.aliases):
+            raise DocumentNotFoundError(f"{alias!r} is not an alias in {self.path}")
+        self._aliases.pop(alias, None)
+        self._dropped_aliases.add(alias)
+
     def add_alias(self, alias: str, canonical: str) -> None:
         """Record that document `alias` has the same text as the stored document `canonical`."""
         if alias == canonical:
@@ -208,6 +236,13 @@ class IndexWriter:
             return base.manifest
         try:
             return self._write(base, command)
+        except OSError as exc:
+            # A full disk, a read-only folder, a quota: the build directory is gone, the index as it was.
+            raise IndexWriteError(
+                f"cannot write {self.path}: {exc.strerror or exc}"
+                f"{' (' + str(exc.filename) + ')' if exc.filename else ''}; nothing was changed. "
+                "Free space or fix permissions, then run the command again."
+            ) from None
         finally:
             # The base's FAISS index may have been appended to in memory: read it again next time.
             self._stale = True
@@ -266,7 +301,7 @@ class IndexWriter:
         bm25 = lexical.build([embedding_text(titles[c.doc_id], c.text) for c in chunks])
         now = datetime.now(UTC).isoformat(timespec="seconds")
 
-        with atomic_directory(self.path) as tmp:
+        with publish(self.path) as tmp:
             write_jsonl(tmp / DOCUMENTS, documents)
             write_jsonl(tmp / CHUNKS, chunks)
             write_jsonl(tmp / SOURCES, sources)
@@ -330,14 +365,18 @@ class IndexWriter:
         return np.concatenate(parts).astype(np.float32, copy=False)
 
     def _merged_sources(self, base: Index | None) -> list[dict]:
-        superseded = {s["path"] for s in self._sources}
+        superseded = {s["path"] for s in self._sources} | self._dropped_sources
         kept = [s for s in (base.sources if base else []) if s["path"] not in superseded]
         return [*kept, *self._sources]
 
     def _merged_aliases(self, base: Index | None, doc_ids: set[str]) -> dict[str, str]:
         # An alias of a removed or replaced document named text the index no longer holds; an id
         # that is now a document in its own right is no longer an alias.
-        aliases = {a: c for a, c in (base.aliases if base else {}).items() if c not in self._removed}
+        aliases = {
+            a: c
+            for a, c in (base.aliases if base else {}).items()
+            if c not in self._removed and a not in self._dropped_aliases
+        }
         aliases.update(self._aliases)
         aliases = {a: c for a, c in aliases.items() if a not in doc_ids}
         dangling = sorted(a for a, c in aliases.items() if c not in doc_ids)
@@ -347,10 +386,14 @@ class IndexWriter:
 
 
 def _open_existing(path: Path, settings: Settings, embedder: Embedder) -> Index | None:
+    if not str(path).strip():
+        raise ConfigError("the index path is empty; give a directory such as --index indexes/mine")
     recover_interrupted_swap(path)
-    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+    if is_fresh(path):
         return None
-    if not (path / MANIFEST).is_file():
+    if not path.is_dir():
+        raise IncompleteIndexError(f"{path} is a file, not an index directory; choose another --index")
+    if not (snapshot_dir(path) / MANIFEST).is_file():
         raise IncompleteIndexError(
             f"{path} exists but has no {MANIFEST}: not an index, or a build that never finished. "
             "Refusing to write into it; choose another --index or delete it."

@@ -3,6 +3,11 @@
 A loader never partially succeeds at the file level: it returns every document of the file
 or raises. Problems confined to one record (a bad line in a JSONL file, an article without
 a PMID in a PubMed set) are returned as warnings and the rest of the file is kept.
+
+A loader raises nothing but a `LoaderError` for anything in the file's content (an `OSError`
+from the disk itself passes through). It opens files only through `ingest/limits.py`, so a
+FIFO or a device is refused rather than read, a .gz file cannot expand past its limits, and
+it calls `deadline.check()` between records, pages or articles so a slow file stops.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from rag_oracle.ingest.limits import Deadline, Limits
 from rag_oracle.types import Document, DocumentMetadata, Section
 
 
@@ -23,21 +29,47 @@ class LoadResult:
 
 
 class Loader(Protocol):
-    """Turns one file into documents. Raise a LoaderError subclass when the file is unusable."""
+    """Turns one file into documents. Raise a LoaderError subclass when the file is unusable.
+
+    `limits` None means `Limits()`; `deadline` None means `limits.deadline(path)`.
+
+    >>> result = JsonlLoader().load(Path("records.jsonl"), limits=Limits())  # doctest: +SKIP
+    """
 
     name: str
     suffixes: tuple[str, ...]
 
-    def load(self, path: Path) -> LoadResult: ...
+    def load(self, path: Path, *, limits: Limits | None = None, deadline: Deadline | None = None) -> LoadResult: ...
 
 
 _WS = re.compile(r"\s+")
+_WORDS = re.compile(r"\S+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with unpaired UTF-16 surrogates (a JSON or YAML `\\ud800` escape) replaced by U+FFFD.
+
+    They are not text and cannot be written as UTF-8; one of them must not cost the document.
+    """
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
 def content_hash(title: str, text: str) -> str:
     """sha256 of the whitespace-normalised title and text: identical documents hash alike."""
-    norm = _WS.sub(" ", title).strip() + "\n" + _WS.sub(" ", text).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256((_WS.sub(" ", title).strip() + "\n").encode("utf-8"))
+    # The text's words joined by single spaces, fed in batches: the same bytes as
+    # `_WS.sub(" ", text).strip()`, without building that copy (and its pieces) of a large file.
+    batch: list[str] = []
+    separator = ""
+    for match in _WORDS.finditer(text):
+        batch.append(match.group())
+        if len(batch) == 4096:
+            digest.update((separator + " ".join(batch)).encode("utf-8"))
+            batch, separator = [], " "
+    if batch:
+        digest.update((separator + " ".join(batch)).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def make_document(
@@ -53,6 +85,7 @@ def make_document(
 
     Id preference: the given id, then pmid:, pmcid:, doi:, then sha256:<first 16 hex>.
     """
+    text, title, doc_id = without_surrogates(text), without_surrogates(title), without_surrogates(doc_id)
     digest = content_hash(title, text)
     if not doc_id:
         if metadata.pmid:

@@ -10,8 +10,9 @@ sentence longer than `max_tokens` is cut at word boundaries. Every chunk's text 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
+from rag_oracle.ingest.limits import Deadline
 from rag_oracle.settings import ChunkSettings
 from rag_oracle.text.sentences import sentence_spans
 from rag_oracle.types import Chunk, Document
@@ -20,26 +21,40 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 _WORD = re.compile(r"\S+")
 
 
-def chunk_document(document: Document, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Chunk]:
-    """Chunks of one document, in order. `count_tokens` measures a batch of strings."""
-    text = document.text
-    sentences = [(s.title, sentence_spans(text, s.start, s.end)) for s in document.sections]
-    flat = [span for _, spans in sentences for span in spans]
-    # One tokenizer call per document: batching is what makes counting cheap.
-    counts = dict(zip(flat, count_tokens([text[a:b] for a, b in flat]), strict=True))
-    spans_by_section = [
-        (title, _split_long(text, spans, counts, settings.max_tokens, count_tokens)) for title, spans in sentences
-    ]
+# Text is chunked in windows of at most this many characters (cut at a paragraph break), so
+# a very large file costs memory for one window's sentences and token counts, not the whole file.
+# A normal document is one window: its sentences are counted in a single tokenizer call.
+WINDOW_CHARS = 1 << 20
 
-    chunks: list[Chunk] = []
-    for title, spans in spans_by_section:
-        for group in _pack(spans, counts, settings):
-            start, end = group[0][0], group[-1][1]
-            chunks.append(
-                Chunk(
-                    id=f"{document.id}#{len(chunks)}",
+
+def chunk_document(
+    document: Document, settings: ChunkSettings, count_tokens: TokenCounter, deadline: Deadline | None = None
+) -> list[Chunk]:
+    """Chunks of one document, in order. `count_tokens` measures a batch of strings."""
+    return list(iter_chunks(document, settings, count_tokens, deadline))
+
+
+def iter_chunks(
+    document: Document, settings: ChunkSettings, count_tokens: TokenCounter, deadline: Deadline | None = None
+) -> Iterator[Chunk]:
+    """Chunks of one document, in order, produced window by window (see WINDOW_CHARS);
+    `deadline.check()` runs before each window."""
+    text = document.text
+    ordinal = 0
+    for window in _windows(document):
+        if deadline is not None:
+            deadline.check()
+        sentences = [(title, sentence_spans(text, start, end)) for title, start, end in window]
+        flat = [span for _, spans in sentences for span in spans]
+        # One tokenizer call per window: batching is what makes counting cheap.
+        counts = dict(zip(flat, count_tokens([text[a:b] for a, b in flat]), strict=True))
+        for title, spans in sentences:
+            for group in _pack(_split_long(text, spans, counts, settings.max_tokens, count_tokens), counts, settings):
+                start, end = group[0][0], group[-1][1]
+                yield Chunk(
+                    id=f"{document.id}#{ordinal}",
                     doc_id=document.id,
-                    ordinal=len(chunks),
+                    ordinal=ordinal,
                     text=text[start:end],
                     section=title,
                     char_start=start,
@@ -49,8 +64,38 @@ def chunk_document(document: Document, settings: ChunkSettings, count_tokens: To
                     # Sum of sentence counts: within a token or two of counting the joined text.
                     token_count=sum(counts[s] for s in group),
                 )
-            )
-    return chunks
+                ordinal += 1
+
+
+def _windows(document: Document) -> Iterator[list[tuple[str, int, int]]]:
+    """The document's sections as (title, start, end) pieces, grouped into windows of at most
+    WINDOW_CHARS; a section longer than that is cut at paragraph breaks (else line breaks, else spaces)."""
+    window: list[tuple[str, int, int]] = []
+    size = 0
+    for section in document.sections:
+        for start, end in _pieces(document.text, section.start, section.end):
+            if window and size + (end - start) > WINDOW_CHARS:
+                yield window
+                window, size = [], 0
+            window.append((section.title, start, end))
+            size += end - start
+    if window:
+        yield window
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while end - start > WINDOW_CHARS:
+        limit = start + WINDOW_CHARS
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = text.rfind(separator, start + WINDOW_CHARS // 2, limit)
+            if cut != -1:
+                break
+        cut = limit if cut == -1 else cut + 1
+        yield start, cut
+        start = cut
+    if end > start:
+        yield start, end
 
 
 def _pack(

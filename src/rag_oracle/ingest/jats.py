@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element
 
 from rag_oracle.errors import CorruptFileError
 from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, make_document
+from rag_oracle.ingest.limits import Deadline, Limits, budget
 from rag_oracle.ingest.xmlsafe import itertext, local, parse_xml
 from rag_oracle.types import DocumentMetadata
 
@@ -24,8 +25,10 @@ class JatsXmlLoader:
     name = "jats"
     suffixes = (".xml", ".nxml", ".xml.gz")
 
-    def load(self, path: Path) -> LoadResult:
-        root = parse_xml(path)
+    def load(self, path: Path, *, limits: Limits | None = None, deadline: Deadline | None = None) -> LoadResult:
+        limits, deadline = budget(path, limits, deadline)
+        root = parse_xml(path, limits=limits)
+        deadline.check()
         tag = local(root.tag)
         if tag == "article":
             articles = [root]
@@ -35,7 +38,12 @@ class JatsXmlLoader:
             raise CorruptFileError(path, f"expected an <article> or <pmc-articleset> root, found <{tag}>")
         result = LoadResult()
         for i, article in enumerate(articles, 1):
-            doc = self._article(article, path)
+            deadline.check()
+            try:
+                doc = self._article(article, path)
+            except RecursionError:  # <sec> or inline markup nested thousands deep
+                result.warnings.append(f"{path}: article {i} is nested too deeply to read; skipped")
+                continue
             if doc is None:
                 result.warnings.append(f"{path}: article {i} has no text; skipped")
             else:

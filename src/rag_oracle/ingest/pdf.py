@@ -15,20 +15,26 @@ Layout mode sets text in fixed-width characters, so a long line of a left column
 the right one: a page of two-column running text is taken from plain mode, whose order is the
 content stream's (column by column), as are pages layout mode cannot read or reads with text
 missing (it drops rotated text). Such pages keep their words but not their table columns.
+
+An encrypted PDF that opens without a password (only an owner password set, as many journals
+do to forbid editing) is decrypted and read; one that needs a password raises
+EncryptedFileError ("needs a password"). AES decryption needs `cryptography` (pypdf[crypto]).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from rag_oracle.errors import CorruptFileError, EmptyFileError, EncryptedFileError
+from rag_oracle.errors import CorruptFileError, EmptyFileError, EncryptedFileError, LoaderError
 from rag_oracle.ingest.base import LoadResult, make_document
+from rag_oracle.ingest.limits import Deadline, Limits, budget, open_regular
 from rag_oracle.types import DocumentMetadata, Section
 
 _MARKS = "-*\u2022\u25aa\u25e6\u2023\u2219\u00b7\u25cf\u25a0\u2013"  # hyphen, asterisk and bullet glyphs
@@ -593,6 +599,60 @@ def _keep_title_in_text(page_blocks: list[list[_Block]]) -> None:
         first.kind = "paragraph"
 
 
+_NEEDS_CRYPTOGRAPHY = (
+    "needs the Python package 'cryptography' to decrypt it (AES encryption), which is not installed; "
+    "install it with: pip install 'pypdf[crypto]'"
+)
+
+
+@dataclass
+class _Read:
+    pages: list[_RawPage]
+    title: str
+    authors: list[str]
+
+
+def _read(path: Path, stream: BinaryIO, deadline: Deadline) -> _Read:
+    """Every page of the PDF as pypdf reads it, and its title and authors; LoaderErrors for what goes wrong.
+
+    An encrypted PDF with an empty user password (only the owner password set, which forbids
+    editing or printing, not reading) is decrypted and read; one that needs a password to open
+    raises EncryptedFileError.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(stream, strict=False)  # tries the empty user password itself
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise EncryptedFileError(
+                path,
+                "needs a password: the PDF is encrypted for reading; decrypt it first "
+                "(qpdf --password=PASSWORD --decrypt in.pdf out.pdf)",
+            )
+        raw_pages = []
+        for page in reader.pages:
+            deadline.check()
+            raw_pages.append(_extract(page))
+        # Read while the file is open: the info dictionary's values are fetched on access.
+        info = reader.metadata
+        title = str(info.title).strip() if info is not None and info.title else ""
+        authors = [a.strip() for a in str(info.author).split(";")] if info is not None and info.author else []
+        return _Read(pages=raw_pages, title=title, authors=authors)
+    except LoaderError:
+        raise
+    except DependencyError as exc:
+        if "cryptography" in str(exc) or "AES" in str(exc):
+            raise EncryptedFileError(path, _NEEDS_CRYPTOGRAPHY) from None
+        raise CorruptFileError(path, f"not readable: {exc}") from None
+    except (FileNotDecryptedError, NotImplementedError) as exc:
+        raise EncryptedFileError(path, f"encrypted and cannot be opened ({exc})") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise CorruptFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # pypdf raises a wide variety on damaged files
+        raise CorruptFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+
+
 class PdfLoader:
     """Loads a PDF into one Document with its pages, sections and tables.
 
@@ -604,34 +664,17 @@ class PdfLoader:
     name = "pdf"
     suffixes = (".pdf",)
 
-    def load(self, path: Path) -> LoadResult:
-        from pypdf import PdfReader
-        from pypdf.errors import FileNotDecryptedError, PdfReadError
+    def load(self, path: Path, *, limits: Limits | None = None, deadline: Deadline | None = None) -> LoadResult:
+        limits, deadline = budget(path, limits, deadline)
+        with open_regular(path, limits) as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                raise EmptyFileError(path, "file is empty (0 bytes)")
+            read = _read(path, fh, deadline)
 
-        if path.stat().st_size == 0:
-            raise EmptyFileError(path, "file is empty (0 bytes)")
-        try:
-            reader = PdfReader(str(path), strict=False)
-            if reader.is_encrypted:
-                try:
-                    if not reader.decrypt(""):
-                        raise EncryptedFileError(
-                            path, "PDF is encrypted with a password; decrypt it first (qpdf --decrypt)"
-                        )
-                except (FileNotDecryptedError, NotImplementedError) as exc:
-                    raise EncryptedFileError(path, f"PDF is encrypted and cannot be opened ({exc})") from None
-            raw_pages = [_extract(page) for page in reader.pages]
-            info = reader.metadata
-        except (EncryptedFileError, EmptyFileError):
-            raise
-        except FileNotDecryptedError as exc:
-            raise EncryptedFileError(path, f"PDF is encrypted ({exc})") from None
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-            raise CorruptFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from None
-        except Exception as exc:  # pypdf raises a wide variety on damaged files
-            raise CorruptFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from None
-
-        pages = [_analyse(raw) for raw in raw_pages]
+        pages = []
+        for raw in read.pages:
+            deadline.check()
+            pages.append(_analyse(raw))
         _drop_furniture(pages)
         body = _body_style(pages)
         page_blocks = [_blocks(_page_items(page), page, body) for page in pages]
@@ -667,14 +710,12 @@ class PdfLoader:
             sections.append(Section(title=heading, start=min(section_start, length), end=length))
         sections = [s for s in sections if s.end > s.start]
 
-        title = (str(info.title).strip() if info is not None and info.title else "") or (
-            first_lines[0] if first_lines else ""
-        )
+        title = read.title or (first_lines[0] if first_lines else "")
         # The file's creation date is when it was made, not when the work was published: no year.
         meta = DocumentMetadata(
             format=self.name,
             source_path=str(path),
-            authors=[a.strip() for a in str(info.author).split(";")] if info is not None and info.author else [],
+            authors=read.authors,
         )
         return LoadResult(
             documents=[make_document(text=text, title=title, sections=sections, page_starts=page_starts, metadata=meta)]

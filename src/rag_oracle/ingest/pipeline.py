@@ -8,8 +8,17 @@ What happens to a document, by what the index already holds:
 
 - its exact text (same content hash) under the same id: nothing (a duplicate);
 - its exact text under another id: stored once; the new id becomes an alias of the stored one;
-- its id with other text: the new version replaces the stored one (a warning says so). Within
-  one run the version read last wins, so `ingest a b` leaves what `ingest a; ingest b` leaves.
+- its id with other text: the new version replaces the stored one (a warning says so): this is
+  how a corrected document replaces a wrong one. With `ingest.existing = "keep"` (`--keep-existing`)
+  the stored version stays and a warning says so. Within one run the version read last wins, so
+  `ingest a b` leaves what `ingest a; ingest b` leaves.
+
+Each file is bounded (ingest/limits.py): over the size, decompression or time limit it is reported
+as skipped with the limit named, and the run goes on. Folders are walked without following
+symlinks out of them; special files are reported and never opened (ingest/detect.py).
+
+`remove(ids, index)` takes documents out (the dense and BM25 indexes and the manifest are written
+atomically, like an ingest).
 
 Example::
 
@@ -29,20 +38,23 @@ import numpy as np
 
 from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
-from rag_oracle.errors import LoaderError
+from rag_oracle.errors import ConfigError, DocumentNotFoundError, LoaderError
 from rag_oracle.index.lock import writer_lock
 from rag_oracle.index.store import Index
 from rag_oracle.index.writer import IndexWriter
 from rag_oracle.ingest.chunking import chunk_document
-from rag_oracle.ingest.detect import iter_files, loader_for
+from rag_oracle.ingest.detect import loader_for, walk
+from rag_oracle.ingest.limits import Deadline, Limits, open_regular
 from rag_oracle.settings import Settings
 from rag_oracle.text.passage import embedding_text
-from rag_oracle.types import Chunk, Document, FileReport, IngestReport, IngestStatus
+from rag_oracle.types import Chunk, Document, FileReport, IngestReport, IngestStatus, RemoveReport
 
 EMBED_BATCH = 256
 UNCHANGED = "unchanged since last ingest"
+# Reasons a file is skipped rather than failed: nothing is wrong with it, it is not ours to read.
+_SKIP_REASONS = {"unsupported", "too-large", "too-slow", "not-a-file"}
 
-__all__ = ["FileReport", "IngestReport", "NullProgress", "Progress", "ingest"]
+__all__ = ["FileReport", "IngestReport", "NullProgress", "Progress", "RemoveReport", "ingest", "remove"]
 
 
 class Progress(Protocol):
@@ -79,6 +91,7 @@ class _Run:
     dropped: set[str] = field(default_factory=set)  # documents on disk the next version drops
     new_aliases: dict[str, str] = field(default_factory=dict)
     read_from: dict[str, str] = field(default_factory=dict)  # doc id -> file this run read it from
+    kept_from: set[str] = field(default_factory=set)  # files whose new version of a document was not taken
     pending_chunks: int = 0
 
     @classmethod
@@ -144,8 +157,74 @@ def ingest(
     atomically, and only when something changed. One ingest writes an index at a time (see
     index/lock.py): another one raises IndexLockedError, or, with `wait`, waits its turn.
     """
+    _check_index_path(index_path)
     with writer_lock(index_path, wait=wait):
         return _ingest(paths, index_path, settings, embedder=embedder, progress=progress, command=command)
+
+
+def _check_index_path(index_path: str | Path) -> None:
+    if not str(index_path).strip():
+        raise ConfigError("the index path is empty; give a directory such as --index indexes/mine")
+
+
+def remove(
+    doc_ids: list[str],
+    index_path: str | Path,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    command: str = "",
+    wait: bool = False,
+) -> RemoveReport:
+    """Remove documents (by id, or by an alias id) from the index at `index_path`, atomically.
+
+    Their chunks leave the dense and BM25 indexes; aliases that named them go too; the source files
+    they came from are forgotten, so ingesting a file again reads it. An unknown id raises
+    DocumentNotFoundError and nothing is written; removing every document is refused (ValueError:
+    delete the directory instead). Takes the writer lock like `ingest` (IndexLockedError, `wait`).
+    """
+    _check_index_path(index_path)
+    wanted = list(dict.fromkeys(doc_ids))
+    if not wanted:
+        raise ConfigError("no document ids given; name the ids to remove (see 'rag-oracle search' or the JSON output)")
+    with writer_lock(index_path, wait=wait):
+        embedder = embedder or make_embedder(settings.embed)
+        writer = IndexWriter.open(index_path, settings, embedder)
+        index = writer.index
+        if index is None:
+            raise DocumentNotFoundError(f"no index at {index_path}; nothing to remove")
+        documents = [d for d in wanted if d in index.documents]
+        aliases = [d for d in wanted if d not in index.documents and d in index.aliases]
+        unknown = [d for d in wanted if d not in index.documents and d not in index.aliases]
+        if unknown:
+            raise DocumentNotFoundError(
+                f"{len(unknown)} ids are not in {index_path}: {', '.join(unknown[:5])}; nothing was removed"
+            )
+        if len(documents) == len(index.documents):
+            raise ConfigError(
+                f"removing every document would leave {index_path} empty, and an index holds at least one "
+                "chunk; nothing was removed. To delete the index, delete its directory."
+            )
+        sources = sorted(
+            {index.documents[d].metadata.source_path for d in documents if index.documents[d].metadata.source_path}
+        )
+        writer.remove(documents)
+        for alias in aliases:
+            writer.remove_alias(alias)
+        writer.drop_sources(sources)
+        gone = set(documents)
+        chunks_removed = sum(1 for c in index.chunks if c.doc_id in gone)
+        also_aliases = sorted(a for a, c in index.aliases.items() if c in gone)
+        manifest = writer.commit(command=command)
+    return RemoveReport(
+        index_path=str(index_path),
+        documents_removed=documents,
+        aliases_removed=sorted({*aliases, *also_aliases}),
+        chunks_removed=chunks_removed,
+        sources_forgotten=sources,
+        total_documents=manifest.counts["documents"],
+        total_chunks=manifest.counts["chunks"],
+    )
 
 
 def _ingest(paths, index_path, settings, *, embedder, progress, command) -> IngestReport:
@@ -157,12 +236,20 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
     run = _Run.start(existing, writer.file_digests)
 
     file_reports: list[FileReport] = []
-    files = list(iter_files(paths))
-    progress.start("read", len(files), "files")
-    for path in files:
-        file_report = _ingest_file(path, settings, embedder, run)
+    found = list(walk(paths, follow_symlinks=settings.ingest.follow_symlinks))
+    limits = Limits.from_settings(settings.ingest)
+    progress.start("read", len(found), "files")
+    for entry in found:
+        path = entry.path
+        if entry.skipped:
+            file_reports.append(FileReport(path=str(path), status="skipped", reason=entry.skipped))
+            progress.advance(1, documents=len(run.pending), chunks=run.pending_chunks)
+            continue
+        file_report = _ingest_file(path, settings, embedder, run, limits)
         file_reports.append(file_report)
-        if file_report.status != "failed" and file_report.reason != UNCHANGED:
+        # A file whose document was kept back (ingest.existing = keep) is not recorded as ingested:
+        # the next run reads it again, says so again, and --replace can still take it.
+        if file_report.status != "failed" and file_report.reason != UNCHANGED and str(path) not in run.kept_from:
             writer.add_source(str(path), file_report.sha256, file_report.documents)
         progress.advance(1, documents=len(run.pending), chunks=run.pending_chunks)
     progress.finish()
@@ -220,30 +307,69 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
     )
 
 
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
+def _file_sha256(path: Path, limits: Limits) -> str:
+    with open_regular(path, limits) as fh:  # a FIFO or device is refused, never read
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _ingest_file(path: Path, settings: Settings, embedder: Embedder, run: _Run) -> FileReport:
+def _ingest_file(path: Path, settings: Settings, embedder: Embedder, run: _Run, limits: Limits) -> FileReport:
+    """Read, deduplicate and chunk one file into `run`; whatever goes wrong is this file's report only."""
     if not path.exists():
         return FileReport(path=str(path), status="failed", reason="no such file or directory")
     digest = ""
     try:
-        digest = _file_sha256(path)
+        limits.check_size(path)
+        digest = _file_sha256(path, limits)
         if digest in run.file_digests:
             return FileReport(path=str(path), status="skipped", reason=UNCHANGED, sha256=digest)
-        result = loader_for(path).load(path)
+        deadline = limits.deadline(path)
+        result = loader_for(path, limits).load(path, limits=limits, deadline=deadline)
+        return _stage_documents(path, result, settings, embedder, run, digest, deadline)
     except LoaderError as exc:
-        status: IngestStatus = "skipped" if exc.reason == "unsupported" else "failed"
+        status: IngestStatus = "skipped" if exc.reason in _SKIP_REASONS else "failed"
         reason = f"{exc.reason}: {str(exc).removeprefix(str(path) + ': ')}"
-        return FileReport(path=str(path), status=status, reason=reason, sha256=digest)
+        report = FileReport(path=str(path), status=status, reason=reason, sha256=digest)
     except OSError as exc:
-        return FileReport(path=str(path), status="failed", reason=f"unreadable: {exc.strerror or exc}", sha256=digest)
+        report = FileReport(path=str(path), status="failed", reason=f"unreadable: {exc.strerror or exc}", sha256=digest)
+    except MemoryError:
+        report = FileReport(
+            path=str(path),
+            status="failed",
+            reason="out of memory while reading it; lower ingest.max_file_mib or split the file",
+            sha256=digest,
+        )
+    except Exception as exc:  # one file's surprise must not cost the other files their ingest
+        report = FileReport(
+            path=str(path),
+            status="failed",
+            reason=f"error: {type(exc).__name__}: {exc} (a bug in rag-oracle: please report it with the file)",
+            sha256=digest,
+        )
+    return report
+
+
+def _stage_documents(
+    path: Path,
+    result,
+    settings: Settings,
+    embedder: Embedder,
+    run: _Run,
+    digest: str,
+    deadline: Deadline,
+) -> FileReport:
+    # Chunk every document first, so that a file that runs out of time stages nothing.
+    prepared = []
+    for doc in result.documents:
+        deadline.check()
+        if run.owners.get(doc.content_hash) is not None:
+            prepared.append((doc, None))
+        else:
+            prepared.append((doc, chunk_document(doc, settings.chunk, embedder.count_tokens, deadline)))
 
     warnings = list(result.warnings)
-    documents = chunk_count = duplicates = 0
-    for doc in result.documents:
+    documents = chunk_count = duplicates = kept = 0
+    keep_existing = settings.ingest.existing == "keep"
+    for doc, chunks in prepared:
         canonical = run.owners.get(doc.content_hash)
         if canonical is not None:
             duplicates += 1
@@ -258,12 +384,21 @@ def _ingest_file(path: Path, settings: Settings, embedder: Embedder, run: _Run) 
                 # but the id stays resolvable, e.g. for relevance judgements that name it.
                 run.alias(doc.id, canonical)
             continue
-        chunks = chunk_document(doc, settings.chunk, embedder.count_tokens)
+        if chunks is None:  # its text was a duplicate when chunking began, then replaced in this file
+            chunks = chunk_document(doc, settings.chunk, embedder.count_tokens)
         if not chunks:
             warnings.append(f"{path}: document {doc.id} produced no text to index")
             continue
         if doc.id in run.hashes:
             earlier = run.read_from.get(doc.id)
+            if keep_existing and not earlier:
+                warnings.append(
+                    f"{path}: document {doc.id} is already indexed with different text; kept the stored version "
+                    "(ingest.existing = keep; use --replace to replace it)"
+                )
+                kept += 1
+                run.kept_from.add(str(path))
+                continue
             run.drop(doc.id)
             if earlier:
                 warnings.append(
@@ -278,7 +413,12 @@ def _ingest_file(path: Path, settings: Settings, embedder: Embedder, run: _Run) 
         documents += 1
         chunk_count += len(chunks)
     status = "ingested" if documents else "skipped"
-    reason = "" if documents else (f"all {duplicates} documents already indexed" if duplicates else "no documents")
+    if documents:
+        reason = ""
+    elif kept:
+        reason = f"{kept} documents already indexed with other text; kept the stored versions"
+    else:
+        reason = f"all {duplicates} documents already indexed" if duplicates else "no documents"
     return FileReport(
         path=str(path),
         status=status,

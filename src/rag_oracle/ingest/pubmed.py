@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element
 
 from rag_oracle.errors import CorruptFileError
 from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, make_document
+from rag_oracle.ingest.limits import Deadline, Limits, budget
 from rag_oracle.ingest.xmlsafe import itertext, parse_xml
 from rag_oracle.types import DocumentMetadata
 
@@ -23,13 +24,16 @@ class PubmedXmlLoader:
     name = "pubmed"
     suffixes = (".xml", ".xml.gz")
 
-    def load(self, path: Path) -> LoadResult:
-        root = parse_xml(path)
+    def load(self, path: Path, *, limits: Limits | None = None, deadline: Deadline | None = None) -> LoadResult:
+        limits, deadline = budget(path, limits, deadline)
+        root = parse_xml(path, limits=limits)
+        deadline.check()
         if root.tag != "PubmedArticleSet":
             raise CorruptFileError(path, f"expected a <PubmedArticleSet> root, found <{root.tag}>")
         result = LoadResult()
         articles = root.findall("PubmedArticle")
         for i, article in enumerate(articles, 1):
+            deadline.check()
             doc = self._article(article, path)
             if doc is None:
                 result.warnings.append(f"{path}: article {i} has no PMID or no title/abstract; skipped")

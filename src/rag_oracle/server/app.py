@@ -1,4 +1,4 @@
-"""The FastAPI application: routes, limits, auth, error mapping and the web page.
+"""The FastAPI application: routes, limits, auth, who may call, error mapping and the web page.
 
 The app is built around one `ChatService` (one opened index, loaded once at startup); routes
 translate HTTP into calls on it and library errors into JSON errors, nothing more.
@@ -16,18 +16,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag_oracle.chat import ChatService
-from rag_oracle.server.auth import require_api_key
+from rag_oracle.server.auth import may_see_paths, require_api_key
 from rag_oracle.server.config import ServerConfig
 from rag_oracle.server.errors import install_error_handlers
+from rag_oracle.server.health import run_checks
+from rag_oracle.server.hosts import HostAllowList, HostCheck, OriginCheck
 from rag_oracle.server.limits import BodySizeLimit, RateLimit, TokenBucket
 from rag_oracle.server.models import ERROR_RESPONSES, Health
 from rag_oracle.server.openai_compat import router as openai_router
+from rag_oracle.server.proxies import ForwardedClient, TrustedProxies
 from rag_oracle.server.routes_answers import router as answers_router
 from rag_oracle.server.routes_sessions import router as sessions_router
 from rag_oracle.version import __version__
@@ -80,16 +83,32 @@ def create_app(service: ChatService, config: ServerConfig | None = None) -> Fast
     for router in (answers_router, sessions_router, openai_router):
         app.include_router(router, dependencies=protected, responses=ERROR_RESPONSES)
 
-    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and what is served")
-    def healthz() -> Health:
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        tags=["health"],
+        summary="Liveness, readiness and what is served",
+        responses={503: {"model": Health, "description": "A check failed (`checks` says which)."}},
+    )
+    def healthz(request: Request, response: Response) -> Health:
+        """200 when the index and the sessions file are usable, else 503. Paths only for authorised callers."""
+        problems = run_checks(service)
+        failed = {name: problem for name, problem in problems.items() if problem is not None}
+        authorised = may_see_paths(request)
+        response.status_code = 503 if failed else 200
+        response.headers["Cache-Control"] = "no-store"
         index = service.oracle.index
         return Health(
+            status="unhealthy" if failed else "ok",
+            checks={name: "failed" if name in failed else "ok" for name in problems},
             version=__version__,
-            index=service.index_path,
             documents=len(index.documents),
             chunks=len(index.chunks),
             generator=service.oracle.settings.answer.generator,
             auth=bool(config.api_key),
+            index=service.index_path if authorised else None,
+            sessions_db=str(service.store.path) if authorised else None,
+            problems=failed if authorised and failed else None,
         )
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
@@ -98,9 +117,16 @@ def create_app(service: ChatService, config: ServerConfig | None = None) -> Fast
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # Outermost last: limits run before anything reads the body.
+    # Added innermost first. A request meets: security headers, the Host check, the real client
+    # behind a trusted proxy (the Origin check needs its scheme, the rate limit its address), the
+    # Origin check, then the limits, all before anything reads the body.
     if config.rate_limited:
-        app.add_middleware(RateLimit, bucket=TokenBucket(config.rate_limit, config.rate_burst))
+        bucket = TokenBucket(config.rate_limit, config.rate_burst)
+        app.add_middleware(RateLimit, bucket=bucket, api_key=config.api_key)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(OriginCheck, allowed_origins=config.allowed_origins)
+    if config.trusted_proxies:
+        app.add_middleware(ForwardedClient, proxies=TrustedProxies(config.trusted_proxies))
+    app.add_middleware(HostCheck, hosts=HostAllowList(config.allowed_hosts))
     app.add_middleware(SecurityHeaders)
     return app

@@ -1,4 +1,5 @@
-"""What the HTTP app needs from the operator: limits, rate, the model name and the optional API key.
+"""What the HTTP app needs from the operator: limits, rate, the model name, the optional API key,
+and who may call: the Host names it answers, the web origins that may change state, the proxies it believes.
 
 Built from the `[server]` settings section (`ServerConfig.from_settings`); the API key is read
 from the environment variable that `server.api_key_env` names, never from a settings file.
@@ -13,13 +14,16 @@ from dataclasses import dataclass, field
 from rag_oracle.settings import DEFAULT_API_KEY_ENV, ServerSettings
 
 API_KEY_ENV = DEFAULT_API_KEY_ENV
+LOOPBACK_HOSTS = tuple(ServerSettings().allowed_hosts)  # localhost, 127.0.0.1, ::1
 
 
 @dataclass(frozen=True)
 class ServerConfig:
     """Server limits. `rate_limit` is requests per second per client (0 turns limiting off);
     `rate_burst` is how many may come at once. `api_key`, when set, is required as a Bearer token
-    on every /v1 route; it comes from the environment only and is never logged.
+    on every /v1 route; it comes from the environment only and is never logged. `allowed_hosts`,
+    `allowed_origins` and `trusted_proxies` are the `[server]` settings of the same names
+    (docs/server.md, "Who may call").
 
     >>> ServerConfig(rate_limit=0).rate_limited
     False
@@ -32,6 +36,9 @@ class ServerConfig:
     rate_burst: int = 20
     api_key: str | None = field(default=None, repr=False)  # never in a log or a traceback
     model_name: str = "rag-oracle"
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def rate_limited(self) -> bool:
@@ -47,6 +54,9 @@ class ServerConfig:
             rate_burst=server.rate_burst,
             api_key=environ.get(server.api_key_env) or None,
             model_name=server.model_name,
+            allowed_hosts=tuple(server.allowed_hosts),
+            allowed_origins=tuple(server.allowed_origins),
+            trusted_proxies=tuple(server.trusted_proxies),
         )
 
     @classmethod

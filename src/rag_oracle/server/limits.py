@@ -1,13 +1,20 @@
 """Request limits as ASGI middleware, applied before a body is parsed: size and rate.
 
 - Bodies over `max_body_bytes` are refused with 413, whether or not Content-Length is sent.
-- Each client (by address) has a token bucket of `rate_burst` tokens refilled at `rate_limit`
-  per second; a /v1 request without a token gets 429 with Retry-After (whole seconds).
+- Each client has a token bucket of `rate_burst` tokens refilled at `rate_limit` per second; a
+  /v1 request without a token gets 429 with Retry-After (whole seconds).
+
+A client is its address (`scope["client"]`: the connection's peer, or the client a trusted proxy
+names, see proxies.py; never a header the client wrote itself), an IPv6 address counted by its
+/64 network (one machine usually has a whole /64 to pick addresses from). When the server has an
+API key, requests that present it have a bucket of their own per address, so that callers
+without the key (a wrong key included: guessing keys is limited too) cannot use up the key
+holders' bucket; a wrong key can never open a fresh bucket.
 """
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import math
 import threading
 import time
@@ -15,7 +22,9 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag_oracle.server.errors import error_body
+from rag_oracle.server.auth import presents_key
+from rag_oracle.server.errors import error_body, send_json
+from rag_oracle.server.proxies import parse_ip
 
 RATE_LIMITED_PREFIX = "/v1/"
 _MAX_CLIENTS = 10_000
@@ -58,14 +67,6 @@ class TokenBucket:
             del self._buckets[key]
 
 
-async def _send_json(send: Send, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
-    payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
 class BodySizeLimit:
     """Refuses request bodies larger than `max_bytes` with 413."""
 
@@ -80,7 +81,7 @@ class BodySizeLimit:
         message = f"the request body is larger than {self.max_bytes} bytes"
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_json(send, 413, error_body("payload_too_large", message))
+            await send_json(send, 413, error_body("payload_too_large", message))
             return
         received = 0
         started = False
@@ -98,7 +99,7 @@ class BodySizeLimit:
                     # (raising here would be turned into a 400 by the framework's body parsing).
                     refused = True
                     if not started:
-                        await _send_json(send, 413, error_body("payload_too_large", message))
+                        await send_json(send, 413, error_body("payload_too_large", message))
                     return {"type": "http.disconnect"}
             return msg
 
@@ -112,20 +113,39 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, tracking_send)
 
 
+def client_key(scope: Scope, api_key: str | None = None) -> str:
+    """The rate-limit bucket of a request: its client address (IPv6 by /64), plus `+key` when it
+    presents the server's API key.
+
+    >>> client_key({"client": ("2001:db8::1", 5), "headers": []})
+    '2001:db8::/64'
+    """
+    client = scope.get("client")
+    address = client[0] if client else "unknown"
+    ip = parse_ip(address)
+    if isinstance(ip, ipaddress.IPv6Address) and not ip.is_loopback:
+        address = str(ipaddress.IPv6Network((ip, 64), strict=False))
+    elif ip is not None:
+        address = str(ip)
+    if api_key and presents_key(scope, api_key):
+        address += " +key"
+    return address
+
+
 class RateLimit:
     """429 with Retry-After once a client has used up its bucket (only /v1 routes are limited)."""
 
-    def __init__(self, app: ASGIApp, bucket: TokenBucket) -> None:
+    def __init__(self, app: ASGIApp, bucket: TokenBucket, api_key: str | None = None) -> None:
         self.app = app
         self.bucket = bucket
+        self.api_key = api_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path", "").startswith(RATE_LIMITED_PREFIX):
-            client = scope.get("client")
-            wait = self.bucket.take(client[0] if client else "unknown")
+            wait = self.bucket.take(client_key(scope, self.api_key))
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
                 body = error_body("rate_limited", f"too many requests; retry in {seconds} s")
-                await _send_json(send, 429, body, {"Retry-After": str(seconds)})
+                await send_json(send, 429, body, {"Retry-After": str(seconds)})
                 return
         await self.app(scope, receive, send)

@@ -75,13 +75,27 @@ class DocumentResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    index: str
-    documents: int
-    chunks: int
-    generator: str
+    """What /healthz answers: 200 and `ok` when every check passes, else 503 and `unhealthy`.
+
+    Paths and failure details (which may name files) are shown only to callers allowed to see
+    them: with an API key, those that send it; without one, clients on this machine.
+    """
+
+    status: Literal["ok", "unhealthy"] = Field(description="'unhealthy' (and HTTP 503) when a check failed.")
+    checks: dict[str, Literal["ok", "failed"]] = Field(
+        description="Each check: 'index' (the opened index is whole), 'sessions' (the sessions file answers a "
+        "read and takes a write lock)."
+    )
+    version: str = Field(description="rag-oracle's version.")
+    documents: int = Field(description="Documents in the index.")
+    chunks: int = Field(description="Passages (chunks) in the index.")
+    generator: str = Field(description="Who drafts answers: 'extractive' or 'llm'.")
     auth: bool = Field(description="Whether /v1 routes want an API key.")
+    index: str | None = Field(None, description="The index's path (authorised callers only, else null).")
+    sessions_db: str | None = Field(None, description="The sessions file's path (authorised callers only).")
+    problems: dict[str, str] | None = Field(
+        None, description="What each failed check found (authorised callers only; it may name files)."
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -96,8 +110,9 @@ class ErrorResponse(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
-        400: "Invalid input (empty question, bad filter or setting).",
+        400: "Invalid input (empty question, bad filter or setting), or a Host the server does not answer to.",
         401: "API key missing or wrong.",
+        403: "A web page of another origin may not change anything here (Origin, Sec-Fetch-Site).",
         404: "No such session or document.",
         413: "Request body too large.",
         422: "Request body does not match the schema.",

@@ -3,9 +3,12 @@
 POST /v1/chat/completions: the last user message is the question; earlier user and assistant
 messages are the conversation its follow-up is rewritten against; system messages are ignored.
 The reply is the verified answer rendered as text: the body with [n] markers, then a numbered
-References list and the disclaimer. With `stream: true` it arrives as OpenAI-style
-`chat.completion.chunk` events ending with `data: [DONE]`; because only a verified answer is
-sent, the content streams once the answer is complete (an LLM's unverified draft is not sent).
+References list and the disclaimer, as Markdown in which no document text is markup (`render_reply`:
+a planted image, link or script arrives as words, so a client that renders the reply fetches and
+runs nothing). The `rag_oracle` extension is JSON and faithful. With `stream: true` it arrives
+as OpenAI-style `chat.completion.chunk` events ending with `data: [DONE]`; because only a verified
+answer is sent, the content streams once the answer is complete (an LLM's unverified draft is not
+sent).
 """
 
 from __future__ import annotations

@@ -52,8 +52,11 @@ __all__ = [
     "is_instruction",
     "is_self_referential",
     "looks_garbled",
+    "plain_markdown",
     "source_marker_spans",
     "strip_source_markers",
+    "terminal_safe",
+    "terminal_safe_json",
 ]
 
 # --- source citation markers ----------------------------------------------------------------
@@ -499,3 +502,324 @@ def looks_garbled(text: str) -> bool:
     # A heading or caption, with no verb: a line ("Key points", "Drug and renal function Low/moderate
     # bleeding risk High bleeding risk") or a run-in heading ("Dosing.", "Warnings and precautions.").
     return len(tokens) <= (5 if terminal else 12) and not _LABEL_VALUE.match(body)
+
+
+# --- output: document text leaves the system as plain text --------------------------------------
+
+# ECMA-48 escape sequences, 7-bit (ESC ...) and 8-bit (C1) forms. A control string (OSC, DCS, SOS, PM,
+# APC) goes with its payload up to its terminator, so an OSC 8 hyperlink leaves only the words it
+# wrapped; an unterminated one (no terminator on the same line) loses only its introducer, and the
+# payload stays as harmless visible text.
+_CSI = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"
+# The payload stops at any introducer too, so a run of unterminated ones is scanned once, not again
+# from each of them.
+_CONTROL_STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\x90\x98\x9d\x9e\x9f\n]*(?:\x07|\x1b\\|\x9c)"
+_ESCAPE = r"\x1b[\x20-\x2f]*[\x30-\x7e]"  # nF, Fp, Fe, Fs: "ESC c" (reset), "ESC ( B", "ESC 7"
+# C0 except tab and newline (a carriage return is handled on its own), DEL, C1, and the bidi
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that reorder what is shown.
+_UNSAFE_CHAR = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_TERMINAL_UNSAFE = re.compile(rf"{_CSI}|{_CONTROL_STRING}|{_ESCAPE}|\r\n?|{_UNSAFE_CHAR}")
+_JSON_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with nothing a terminal acts on: only printable characters, newlines and tabs.
+
+    Removed: escape sequences whole (CSI such as colours and cursor moves, OSC such as window titles
+    and OSC 8 hyperlinks, DCS/APC/PM/SOS strings, two-byte escapes such as "ESC c", which resets the
+    terminal), in their 7-bit and 8-bit forms; every other C0 control but tab and newline; DEL; C1
+    controls; and the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that
+    make a terminal show characters in another order than they are read ("Trojan Source"). A
+    carriage return becomes a newline ("\\r\\n" too), so a line cannot be overwritten by the text
+    after it: both stay visible. Zero-width and bidi *marks* (U+200B-U+200F) stay: they reorder
+    nothing by themselves and are part of right-to-left text. Text without any of these comes back
+    unchanged.
+
+    >>> terminal_safe("Dose 5 mg\\x1b[2K\\rDose 50 mg \\x1b]8;;http://x.test\\x07[1]\\x1b]8;;\\x07")
+    'Dose 5 mg\\nDose 50 mg [1]'
+    """
+    if not _TERMINAL_UNSAFE.search(text):
+        return text
+    return _TERMINAL_UNSAFE.sub(lambda m: "\n" if m.group(0)[0] == "\r" else "", text)
+
+
+def terminal_safe_json(json_text: str) -> str:
+    """JSON text with every character `terminal_safe` removes written as a \\uXXXX escape instead.
+
+    The data is unchanged (`json.loads` gives the same value), but a terminal shows the escape
+    rather than acting on it. JSON encoders escape C0 controls already; C1 controls, DEL and the
+    bidi overrides they pass through raw (`model_dump_json`, `json.dumps(ensure_ascii=False)`).
+    Such characters can only occur inside JSON strings, so the result is valid JSON.
+
+    >>> terminal_safe_json('{"title": "a\\u202eb"}')
+    '{"title": "a\\\\u202eb"}'
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json_text)
+
+
+# HTML that goes with its content: comments, CDATA, processing instructions, declarations, and the
+# elements that hold code or embedded objects rather than prose. Each opener with the text that ends it.
+_HTML_OPENER = re.compile(
+    r"(?P<comment><!--)|(?P<cdata><!\[CDATA\[)|(?P<pi><\?)|(?P<declaration><![A-Za-z])"
+    r"|<(?P<element>script|style|iframe|object|noscript|template|textarea|xmp)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_HTML_CLOSER = {"comment": "-->", "cdata": "]]>", "pi": "?>", "declaration": ">"}
+_TAG_END = re.compile(r"\s*>")
+# CommonMark's grammar of an open or closing tag (raw HTML), any tag name.
+_ATTRIBUTE = r"""(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)"""
+_TAG = re.compile(rf"<([A-Za-z][A-Za-z0-9-]*){_ATTRIBUTE}*\s*/?>|</([A-Za-z][A-Za-z0-9-]*)\s*>")
+# Tags of these elements are removed (their text stays); a tag of any other name is escaped, so
+# "Hb <LLN and platelets >ULN" keeps its words.
+_HTML_ELEMENTS = frozenset(
+    """a abbr address area article aside audio b base basefont bdi bdo big blink blockquote body br button canvas
+    caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset
+    figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img
+    input ins kbd label legend li link main map mark marquee math menu meta meter nav nobr noscript object ol
+    optgroup option output p param picture pre progress q rp rt ruby s samp script section select small source
+    span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time title tr
+    track tt u ul var video wbr""".split()
+)
+# Elements that break a line: their tag becomes a space, so "<p>a</p><p>b</p>" reads "a b".
+_HTML_BREAKS = frozenset(
+    """address article aside blockquote body br caption dd div dl dt figcaption figure footer form h1 h2 h3 h4
+    h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul""".split()
+)
+# Inline links and images, with one level of nested brackets in the text and of parentheses in
+# the destination ("javascript:alert(1)"); what this misses, the escaping below still defuses.
+_LINK_TEXT = r"(?:[^\[\]\\\n]|\\.|\[[^\[\]\n]*\])*"
+_DESTINATION = r"(?:<[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
+_LINK_TITLE = r"""(?:"[^"]*"|'[^']*'|\([^()]*\))"""
+_INLINE_LINK = re.compile(rf"!?\[({_LINK_TEXT})\]\(\s*{_DESTINATION}(?:\s+{_LINK_TITLE})?\s*\)")
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+_AUTOLINK = re.compile(rf"<([A-Za-z][A-Za-z0-9+.-]{{1,31}}:[^\s<>]*|{_EMAIL})>")
+# What GFM (and linkify) turn into a link without any markup: kept as a code span, where no
+# renderer links. A scheme or "www." is looked for anywhere, not only after a space; an e-mail
+# address as GFM finds one, from its "@" back over the local part and on over the domain.
+_SCHEME_URL = re.compile(r"(?:(?:https?|ftp)://|www\.|(?:mailto|xmpp):)[^\s<>`]*", re.IGNORECASE)
+_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
+_URL_TRAILING = "?!.,:;*_~'\""
+# Each character of the text between URLs that could start markup. Where a choice is needed, the
+# character is escaped ("\\<", "\\]") rather than dropped, so the reader sees it as written.
+_INLINE_MARKUP = re.compile(
+    # The text's own backslash must not escape ours, nor the backtick that opens a URL's code span.
+    r"(?P<backslash>\\(?=[!-/:-@\[-`{-~]|$))"
+    r"|(?P<backtick>`)"  # the text's code spans would swallow our own
+    r"|(?P<lt><)"  # escaped where _MARKUP_LT finds markup
+    r"|(?P<bracket>\](?=[(:]|$))"  # "](" ends a link; "]:" makes a reference definition
+    r"|(?P<run>\*+|_+|~+)",  # emphasis and strikethrough
+)
+# A "<" that starts a comment, declaration, tag or autolink; found in the whole text, since a tag's
+# attribute may hold a URL (which becomes a code span: '<x onclick="location=`http://...`">').
+_MARKUP_LT = re.compile(rf"(?=<[!?]|{_TAG.pattern}|{_AUTOLINK.pattern})<")
+# Block markup at the start of a line (after up to three spaces).
+_LINE_START = re.compile(
+    r"^( {0,3})(?:"
+    r"(?P<heading>#)(?=#{0,5}(?:[ \t]|$))"
+    r"|(?P<bullet>[-+*])(?=[ \t]|$)"
+    r"|(?P<rule>[-=_*])(?=(?:[ \t]*[-=_*])*[ \t]*$)"  # thematic break or setext underline
+    r"|(?P<ordinal>\d{1,9})(?P<delimiter>[.)])(?=[ \t]|$)"
+    r"|(?P<quote>>)|(?P<fence>~)(?=~~)|(?P<html><)(?=[A-Za-z/])"
+    r")",
+    re.MULTILINE,
+)
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+
+
+def _drop_html_with_content(text: str) -> str:
+    """`text` without comments, declarations and code elements (each replaced by NUL), in linear time.
+
+    An opener with no end after it stays (the escaping defuses it), and so does every later one of
+    its kind: there is no end after those either, so the text is not searched for it again.
+    """
+    if "<" not in text:
+        return text
+    lower = text.lower()
+    out: list[str] = []
+    done = 0
+    exhausted: set[str] = set()
+    for m in _HTML_OPENER.finditer(text):
+        if m.start() < done:
+            continue
+        kind = m.lastgroup or "element"
+        closer = _HTML_CLOSER.get(kind) or f"</{m.group('element').lower()}"
+        if closer in exhausted:
+            continue
+        end = lower.find(closer, m.end())
+        if end == -1:
+            exhausted.add(closer)
+            continue
+        end += len(closer)
+        if kind == "element":  # "</script", then optional spaces and ">"
+            close = _TAG_END.match(text, end)
+            if close is None:
+                continue
+            end = close.end()
+        out += [text[done : m.start()], "\x00"]
+        done = end
+    return "".join(out) + text[done:] if out else text
+
+
+def _drop_markup(text: str) -> str:
+    """HTML tags, images and links replaced by their words; angle-bracket autolinks by the bare URL.
+
+    `text` has been through `terminal_safe`, so NUL and SOH are free to mark what was removed ("\\x00")
+    or replaced by a line break ("\\x01") until the spaces around it are tidied.
+    """
+
+    def tag(m: re.Match[str]) -> str:
+        name = (m.group(1) or m.group(2)).lower()
+        if name not in _HTML_ELEMENTS:
+            return m.group(0)
+        return "\x01" if name in _HTML_BREAKS else "\x00"
+
+    text = _TAG.sub(tag, _drop_html_with_content(text))
+    for _ in range(8):  # "[![alt](img)](href)": the link first, then the image it held
+        unwrapped = _INLINE_LINK.sub(lambda m: m.group(1) or "\x00", text)
+        if unwrapped == text:
+            break
+        text = unwrapped
+    text = _AUTOLINK.sub(lambda m: m.group(1), text)
+    return _REMOVED.sub(_tidy_removed, text) if "\x00" in text or "\x01" in text else text
+
+
+_REMOVED = re.compile(r"[ \t]*[\x00\x01][ \t\x00\x01]*")
+
+
+def _tidy_removed(m: re.Match[str]) -> str:
+    """One space where markup was removed between words ("Dose <b>5 mg</b> daily"), none at a line's ends."""
+    text, start, end = m.string, m.start(), m.end()
+    if start == 0 or text[start - 1] == "\n" or end == len(text) or text[end] == "\n":
+        return ""
+    return " " if any(c in m.group(0) for c in " \t\x01") else ""
+
+
+def _code_span(url: str) -> str:
+    """A bare URL as a code span, with the trailing punctuation GFM would not link left outside."""
+    end = len(url)
+    while end and (
+        url[end - 1] in _URL_TRAILING or (url[end - 1] == ")" and url.count(")", 0, end) > url.count("(", 0, end))
+    ):
+        end -= 1
+    # Left outside, "*", "_" and "~" follow a backtick, where they could close emphasis: escaped.
+    trailing = re.sub(r"[*_~]", lambda m: "\\" + m.group(0), url[end:])
+    return f"`{url[:end]}`{trailing}" if end else trailing
+
+
+def _can_close(text: str, start: int, end: int, char: str) -> bool:
+    """Whether the delimiter run text[start:end] could close emphasis (CommonMark's right-flanking rule).
+
+    Only closers are escaped: emphasis needs one, so "~5 mg" and "2 * 3" stay as written. A run at
+    the edge of `text` counts as touching punctuation, because the caller (or a URL's code span) may
+    put anything beside it.
+    """
+    before = text[start - 1] if start else "."
+    if before.isspace():
+        return False
+    if char != "_":
+        return True
+    # "_" closes only when not followed by a letter or digit: "snake_case" is a word, not emphasis.
+    after = text[end] if end < len(text) else "."
+    return not after.isalnum()
+
+
+def _linkable_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a URL or an e-mail address that GFM would link: sorted, not overlapping."""
+    spans = [m.span() for m in _SCHEME_URL.finditer(text)]
+    urls = iter(spans)
+    url = next(urls, None)
+    floor = 0  # a local part never reaches back into the previous address
+    for at in (i for i, c in enumerate(text) if c == "@"):
+        while url is not None and url[1] <= at:
+            floor = max(floor, url[1])
+            url = next(urls, None)
+        if url is not None and url[0] <= at:
+            continue  # inside a URL ("http://user@host")
+        start = at
+        while start > floor and text[start - 1] in _EMAIL_LOCAL:
+            start -= 1
+        domain = _EMAIL_DOMAIN.match(text, at + 1)
+        if start < at and domain:
+            spans.append((start, domain.end()))
+            floor = domain.end()
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _escape_markup(text: str, offset: int, markup_lt: set[int]) -> str:
+    """text (which starts at `offset` in the whole) with the markup characters of _INLINE_MARKUP escaped."""
+
+    def escape(m: re.Match[str]) -> str:
+        found = m.group(0)
+        if m.lastgroup == "run":
+            if not _can_close(m.string, m.start(), m.end(), found[0]):
+                return found
+            return "".join("\\" + c for c in found)
+        if m.lastgroup == "lt" and offset + m.start() not in markup_lt:
+            return found  # "CrCl <30", "p < 0.05"
+        return "\\" + found
+
+    return _INLINE_MARKUP.sub(escape, text)
+
+
+def _escape_inline(text: str) -> str:
+    """Inline markup escaped, URLs and e-mail addresses as code spans."""
+    markup_lt = {m.start() for m in _MARKUP_LT.finditer(text)} if "<" in text else set()
+    out = []
+    done = 0
+    for a, b in _linkable_spans(text):
+        out += [_escape_markup(text[done:a], done, markup_lt), _code_span(text[a:b])]
+        done = b
+    out.append(_escape_markup(text[done:], done, markup_lt))
+    return "".join(out)
+
+
+def _escape_line_starts(text: str) -> str:
+    def indent(m: re.Match[str]) -> str:
+        width = 0
+        for c in m.group(0):
+            width = width + 4 - width % 4 if c == "\t" else width + 1
+        return "" if width >= 4 else m.group(0)  # four columns make an indented code block
+
+    def escape(m: re.Match[str]) -> str:
+        if m.group("ordinal"):
+            return f"{m.group(1)}{m.group('ordinal')}\\{m.group('delimiter')}"
+        return f"{m.group(1)}\\{m.group(0)[len(m.group(1)) :]}"
+
+    return _LINE_START.sub(escape, _INDENT.sub(indent, text))
+
+
+def plain_markdown(text: str) -> str:
+    """`text` (from a document) made safe to put into Markdown: any CommonMark or GFM renderer shows
+    it as text and creates no link, image, HTML element or autolink from it.
+
+    - Images become their alt text and links their text; the destination is dropped, because an
+      image is fetched by the reader's client and a link target ("javascript:...") is not words to
+      read. A bare URL or e-mail address, which GFM would link by itself, is kept as a code span
+      (`https://...`), where no renderer links it.
+    - HTML: script, style, iframe and similar elements go with their content, comments and
+      declarations go, the tags of other HTML elements go and their text stays ("<b>5 mg</b>" reads
+      "5 mg"). Anything else shaped like a tag or an autolink is escaped ("\\<LLN and >ULN").
+    - The rest is escaped minimally, with a backslash a renderer hides: "](" and "]:" (which would
+      end a link or make a reference definition), backticks, the text's own backslashes before
+      punctuation, emphasis and strikethrough runs that could close (the last "**" of "**Give 50 mg**"), and block
+      markup at the start of a line (headings, list items, quotes, rules, setext underlines, fences;
+      an indent of four columns, which would make a code block, is removed).
+
+    Ordinary prose is unchanged: "5-10 mg", "CrCl <30 mL/min", "p < 0.05", "2 * 3", "~5 mg",
+    "snake_case". Controls and bidi overrides are removed first (`terminal_safe`), since Markdown is
+    read in terminals too. Apply it once to each piece of document text, not to Markdown of our own
+    (it would escape our headings and lists), and never to its own output (escapes would double).
+
+    >>> plain_markdown("See ![x](http://x.test/p.png)[click](javascript:alert(1)) <b>5 mg</b>.")
+    'See xclick 5 mg.'
+    >>> plain_markdown("Reduce to 250 mg if CrCl <30 mL/min (p < 0.05); see www.x.test.")
+    'Reduce to 250 mg if CrCl <30 mL/min (p < 0.05); see `www.x.test`.'
+    """
+    return _escape_line_starts(_escape_inline(_drop_markup(terminal_safe(text))))

@@ -1,15 +1,33 @@
-"""The loader contract (rag_oracle/ingest/base.py), as a pytest suite. Needs pytest."""
+"""The loader contract (rag_oracle/ingest/base.py), as a pytest suite. Needs pytest.
+
+Besides good, empty and corrupt files, every loader must honour `limits` and `deadline`
+(a file over the size limit, an expired deadline) and must never open a FIFO: it is refused
+at once with SpecialFileError. That last check runs the load in a thread, so a loader that
+blocks fails the test instead of hanging the run.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from rag_oracle.errors import CorruptFileError, EmptyFileError, LoaderError
+from rag_oracle.errors import (
+    CorruptFileError,
+    EmptyFileError,
+    LoaderError,
+    SpecialFileError,
+    TimeBudgetError,
+    TooLargeError,
+)
 from rag_oracle.ingest.base import Loader, LoadResult, content_hash
 from rag_oracle.ingest.detect import loader_for
+from rag_oracle.ingest.limits import Deadline, Limits
 from rag_oracle.types import Document
+
+_FIFO_SECONDS = 10.0
 
 
 class LoaderContract:
@@ -53,6 +71,45 @@ class LoaderContract:
 
     def test_loading_is_deterministic(self, loader: Loader, good_file: Path) -> None:
         assert loader.load(good_file).documents == loader.load(good_file).documents
+
+    def test_accepts_limits_and_deadline(self, loader: Loader, good_file: Path) -> None:
+        result = loader.load(good_file, limits=Limits(), deadline=Deadline(good_file, 300))
+        assert result.documents == loader.load(good_file).documents
+
+    def test_file_over_the_size_limit(self, loader: Loader, good_file: Path) -> None:
+        with pytest.raises(TooLargeError) as caught:
+            loader.load(good_file, limits=Limits(max_file_bytes=good_file.stat().st_size - 1))
+        self.check_names_file(caught.value, good_file)
+
+    def test_expired_deadline_stops(self, loader: Loader, good_file: Path) -> None:
+        with pytest.raises(TimeBudgetError) as caught:
+            loader.load(good_file, deadline=Deadline(good_file, -1))
+        self.check_names_file(caught.value, good_file)
+
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+    def test_fifo_is_refused_not_opened(self, loader: Loader, tmp_path: Path) -> None:
+        fifo = tmp_path / f"pipe{loader.suffixes[0]}"
+        os.mkfifo(fifo)
+        outcome: list[BaseException | object] = []
+
+        def run() -> None:
+            try:
+                outcome.append(loader.load(fifo))
+            except BaseException as exc:  # handed to the test thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(_FIFO_SECONDS)
+        if thread.is_alive():
+            # Unblock the reader (a writer's open and close gives it end of file), then fail.
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            thread.join(_FIFO_SECONDS)
+            pytest.fail(f"{type(loader).__name__} blocked on a FIFO for {_FIFO_SECONDS:g} s instead of refusing it")
+        [error] = outcome
+        assert isinstance(error, SpecialFileError), f"expected SpecialFileError, got {error!r}"
+        self.check_names_file(error, fifo)
+        assert "FIFO" in str(error)
 
     def test_empty_file(self, loader: Loader, empty_file: Path) -> None:
         with pytest.raises(EmptyFileError) as caught:
