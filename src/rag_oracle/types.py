@@ -11,6 +11,7 @@ or `sha256:<16 hex>` of the document's normalised text. A chunk id is `<doc_id>#
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -293,17 +294,23 @@ class Answer(_Frozen):
     @property
     def text(self) -> str:
         """The answer body as plain text with [n] markers (no references)."""
+        return self.body()
+
+    def body(self, escape: Callable[[str], str] = str) -> str:
+        """The answer body with [n] markers, every piece of text taken from documents (sentences,
+        titles, conflicting values and their contexts) passed through `escape` (e.g.
+        `text.untrusted.plain_markdown` for Markdown output); `text` is `body()`."""
         if self.abstained:
-            return self.abstention_reason
+            return escape(self.abstention_reason)
         blocks = []
         for section in self.sections:
             if section.kind == "direct":
-                blocks.append(" ".join(f"{s.text} {_markers(s.citations)}" for s in section.sentences))
+                blocks.append(" ".join(f"{escape(s.text)} {_markers(s.citations)}" for s in section.sentences))
                 if self.conflicts:
-                    blocks.append(conflicts_block(self.conflicts))
+                    blocks.append(conflicts_block(self.conflicts, escape))
             else:
-                lines = "\n".join(f"- {s.text} {_markers(s.citations)}" for s in section.sentences)
-                blocks.append(f"{section.title}\n{lines}")
+                lines = "\n".join(f"- {escape(s.text)} {_markers(s.citations)}" for s in section.sentences)
+                blocks.append(f"{escape(section.title)}\n{lines}")
         return "\n\n".join(blocks)
 
 
@@ -311,17 +318,18 @@ def _markers(numbers: list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def conflicts_block(conflicts: list[Conflict]) -> str:
-    """The "Conflicting evidence" block of an answer body."""
+def conflicts_block(conflicts: list[Conflict], escape: Callable[[str], str] = str) -> str:
+    """The "Conflicting evidence" block of an answer body (document text through `escape`)."""
     lines = ["Conflicting evidence"]
     for c in conflicts:
-        sides = "; ".join(f"{v} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
+        sides = "; ".join(f"{escape(v)} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
+        quantity = escape(c.quantity)
         if c.outlier:
-            lines.append(f"- {c.quantity}: {sides}. The far-out value is not stated in this answer.")
+            lines.append(f"- {quantity}: {sides}. The far-out value is not stated in this answer.")
         else:
-            lines.append(f"- The sources give different values for {c.quantity}: {sides}.")
+            lines.append(f"- The sources give different values for {quantity}: {sides}.")
         for context, n in zip(c.contexts, c.references, strict=False):
-            lines.append(f"  {_markers([n])} \u201c{context}\u201d")
+            lines.append(f"  {_markers([n])} \u201c{escape(context)}\u201d")
     return "\n".join(lines)
 
 

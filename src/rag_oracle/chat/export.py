@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from rag_oracle.answer.render import reference_line
 from rag_oracle.chat.store import Session
 from rag_oracle.text.untrusted import plain_markdown
-from rag_oracle.types import Answer, Conflict
+from rag_oracle.types import Answer
 from rag_oracle.version import __version__
 
 EXPORT_FORMAT = "rag-oracle.session"
@@ -39,39 +39,13 @@ def _markers(numbers: list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def _conflicts(conflicts: list[Conflict]) -> str:
-    # types.conflicts_block with the values and contexts (quoted from documents) made plain.
-    lines = ["Conflicting evidence"]
-    for c in conflicts:
-        sides = "; ".join(f"{plain_markdown(v)} {_markers([n])}" for v, n in zip(c.values, c.references, strict=True))
-        quantity = plain_markdown(c.quantity)
-        if c.outlier:
-            lines.append(f"- {quantity}: {sides}. The far-out value is not stated in this answer.")
-        else:
-            lines.append(f"- The sources give different values for {quantity}: {sides}.")
-        for context, n in zip(c.contexts, c.references, strict=False):
-            lines.append(f"  {_markers([n])} \u201c{plain_markdown(context)}\u201d")
-    return "\n".join(lines)
-
-
 def answer_markdown(answer: Answer) -> str:
     """`answer.text` as Markdown: the same layout, with every sentence and title made plain.
 
     For ordinary text it is `answer.text` exactly; a sentence quoted from a document that holds
     Markdown or HTML ("![x](http://...)", "<script>") comes out as words.
     """
-    if answer.abstained:
-        return plain_markdown(answer.abstention_reason)
-    blocks = []
-    for section in answer.sections:
-        if section.kind == "direct":
-            blocks.append(" ".join(f"{plain_markdown(s.text)} {_markers(s.citations)}" for s in section.sentences))
-            if answer.conflicts:
-                blocks.append(_conflicts(answer.conflicts))
-        else:
-            lines = "\n".join(f"- {plain_markdown(s.text)} {_markers(s.citations)}" for s in section.sentences)
-            blocks.append(f"{plain_markdown(section.title)}\n{lines}")
-    return "\n\n".join(blocks)
+    return answer.body(plain_markdown)
 
 
 def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
