@@ -9,6 +9,7 @@ import pytest
 from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level, judge, role_of
 from rag_oracle.answer.question import analyse
 from rag_oracle.ingest.base import TextBuilder, make_document
+from rag_oracle.testing.hits import passage_hit
 from rag_oracle.text.structure import document_statements
 from rag_oracle.types import Chunk, Document, DocumentInfo, DocumentMetadata, Hit, QuestionAnalysis
 
@@ -26,19 +27,7 @@ def ask(question: str) -> QuestionAnalysis:
 
 def hit(text: str, doc: str = "d", title: str = "", section: str = "", types: tuple[str, ...] = ()) -> Hit:
     """A passage standing alone (no document at hand)."""
-    chunk = Chunk(
-        id=f"{doc}#0",
-        doc_id=doc,
-        ordinal=0,
-        text=text,
-        section=section,
-        char_start=0,
-        char_end=len(text),
-        token_count=9,
-    )
-    return Hit(
-        chunk=chunk, document=DocumentInfo(id=doc, title=title, publication_types=list(types)), rank=1, score=1.0
-    )
+    return passage_hit(doc, text, title=title, section=section, publication_types=types, token_count=9)
 
 
 def document(*paragraphs: str, title: str = "", doc_id: str = "doc", section: str = "") -> Document:

@@ -11,22 +11,13 @@ import pytest
 from rag_oracle.answer.agreement import evidence_for
 from rag_oracle.answer.question import analyse
 from rag_oracle.answer.related import candidates, related_questions, subjects_of
+from rag_oracle.testing.hits import passage_hit
 from rag_oracle.text.analyzer import UniformStatistics
-from rag_oracle.types import Chunk, DocumentInfo, Hit, QuestionAnalysis
+from rag_oracle.types import Hit, QuestionAnalysis
 
 
 def hit(doc: str, text: str, *, title: str = "", section: str = "", rank: int = 1) -> Hit:
-    chunk = Chunk(
-        id=f"{doc}#0",
-        doc_id=doc,
-        ordinal=0,
-        text=text,
-        section=section,
-        char_start=0,
-        char_end=len(text),
-        token_count=len(text.split()),
-    )
-    return Hit(chunk=chunk, document=DocumentInfo(id=doc, title=title), rank=rank, score=1.0 / rank)
+    return passage_hit(doc, text, title=title, section=section, rank=rank)
 
 
 def related(question: str, passages: list[Hit], answerable=None, **kwargs) -> list[str]:

@@ -12,8 +12,9 @@ import pytest
 
 from rag_oracle.answer.agreement import evidence_for
 from rag_oracle.answer.question import analyse
+from rag_oracle.testing.hits import passage_hit
 from rag_oracle.text.analyzer import UniformStatistics
-from rag_oracle.types import Chunk, DocumentInfo, Hit
+from rag_oracle.types import Hit
 from rag_oracle.verify.conflicts import FoundConflict, compatible, context_line, find_conflicts, value_kind
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,17 +26,7 @@ PLANTED = "The dosage of clonazepam for treating depression is 100 mg per day."
 
 
 def hit(doc: str, text: str, rank: int = 1, title: str = "", section: str = "") -> Hit:
-    chunk = Chunk(
-        id=f"{doc}#0",
-        doc_id=doc,
-        ordinal=0,
-        text=text,
-        section=section,
-        char_start=0,
-        char_end=len(text),
-        token_count=len(text.split()),
-    )
-    return Hit(chunk=chunk, document=DocumentInfo(id=doc, title=title), rank=rank, score=1.0 / rank)
+    return passage_hit(doc, text, rank=rank, title=title, section=section)
 
 
 def conflicts(question: str, passages: list[Hit]) -> list[FoundConflict]:

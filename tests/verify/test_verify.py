@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from rag_oracle.answer.builder import AnswerBuilder
 from rag_oracle.settings import AnswerSettings
+from rag_oracle.testing.hits import passage_hit
 from rag_oracle.text.markers import markers_in, parse_marker, strip_markers
 from rag_oracle.text.quantities import quantities, unsupported_quantities
-from rag_oracle.types import Chunk, DocumentInfo, DraftSentence, Hit
 from rag_oracle.types import DraftSection as _Section
+from rag_oracle.types import DraftSentence, Hit
 from rag_oracle.verify.citations import verify
 
 
@@ -38,10 +39,7 @@ def answer_from(generator, question, passages, settings, statistics=None):
 
 
 def hit(doc: str, text: str, rank: int = 1, title: str = "") -> Hit:
-    chunk = Chunk(
-        id=f"{doc}#0", doc_id=doc, ordinal=0, text=text, char_start=0, char_end=len(text), token_count=len(text.split())
-    )
-    return Hit(chunk=chunk, document=DocumentInfo(id=doc, title=title), rank=rank, score=1.0 / rank)
+    return passage_hit(doc, text, rank=rank, title=title)
 
 
 PASSAGES = [

@@ -45,7 +45,8 @@ def index_info(directory: str, as_json: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def index_verify(directory: str) -> None:
     """Re-hash every file against the manifest, parse them all and check chunk offsets. Exit 1 on any problem."""
-    from rag_oracle.index.store import Index, verify_index
+    from rag_oracle.index.manifest import read_manifest
+    from rag_oracle.index.store import verify_index
 
     problems = verify_index(directory)
     for p in problems:
@@ -53,9 +54,9 @@ def index_verify(directory: str) -> None:
     if problems:
         click.echo(terminal_safe(f"{directory}: {len(problems)} problem(s); rebuild the index with rag-oracle ingest"))
         sys.exit(1)
-    idx = Index.open(directory)
+    m = read_manifest(Path(directory))  # verified: its counts are what the files hold
     click.echo(
-        f"{directory}: OK ({len(idx.manifest.files)} files, {len(idx.documents)} documents, {len(idx.chunks)} chunks)"
+        f"{directory}: OK ({len(m.files)} files, {m.counts['documents']} documents, {m.counts['chunks']} chunks)"
     )
 
 

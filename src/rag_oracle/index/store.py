@@ -155,7 +155,7 @@ class Index:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
-    def _open_snapshot(cls, path: Path, snapshot: Path, embedder, mmap: bool) -> Index:
+    def _open_snapshot(cls, path: Path, snapshot: Path, embedder, mmap: bool, *, check: bool = True) -> Index:
         if snapshot != path and not snapshot.is_dir():
             raise IndexCorruptError(
                 f"{path}: its current generation {snapshot.name} is missing; the index is damaged. "
@@ -164,7 +164,7 @@ class Index:
         manifest = read_manifest(snapshot)
         if embedder is not None:
             check_embedder(manifest, embedder, path)
-        for problem in check_files(snapshot, manifest, hash_below=HASH_ON_OPEN_BYTES):
+        for problem in check_files(snapshot, manifest, hash_below=HASH_ON_OPEN_BYTES) if check else ():
             raise IndexCorruptError(
                 f"{path}: {problem}; the index is damaged. Run 'rag-oracle index verify {path}', then rebuild it."
             )
@@ -232,7 +232,11 @@ class Index:
     def verify(self) -> list[str]:
         """Problems found by re-hashing every file against the manifest and checking that counts and
         chunk offsets agree (empty list: all good)."""
-        problems = check_files(self.snapshot, self.manifest)
+        return [*check_files(self.snapshot, self.manifest), *self._content_problems()]
+
+    def _content_problems(self) -> list[str]:
+        """Counts that disagree with the manifest, and chunks that do not match their documents."""
+        problems = []
         counts = self.manifest.counts
         if counts.get("chunks") != len(self.chunks):
             problems.append(f"chunks.jsonl has {len(self.chunks)} chunks, manifest says {counts.get('chunks')}")
@@ -256,12 +260,12 @@ def verify_index(path: str | Path) -> list[str]:
     except (IncompleteIndexError, IndexCorruptError, SchemaVersionError) as exc:
         return [str(exc)]
     snapshot = snapshot_dir(path)
-    problems = check_files(snapshot, manifest)
+    problems = check_files(snapshot, manifest)  # every file hashed once; opening below does not hash again
     try:
-        index = Index._open_snapshot(path, snapshot, None, False)
+        index = Index._open_snapshot(path, snapshot, None, False, check=False)
     except RagOracleError as exc:
         return [*problems, str(exc)]
-    return list(dict.fromkeys([*problems, *index.verify()]))
+    return [*problems, *index._content_problems()]
 
 
 def check_embedder(manifest: Manifest, embedder, path: Path) -> None:
