@@ -195,3 +195,16 @@ def test_quoted_sentences_never_carry_the_sources_own_bracket_citations(tmp_path
     gen = ExtractiveGenerator(HashEmbedder(512), settings)
     answer = answer_from(gen, "When is warfarin stopped before surgery?", passages, settings)
     assert "[12]" not in answer.text
+
+
+def test_cited_spans_have_one_order_whatever_the_input_order() -> None:
+    """A heading quoted as a sentence's scope starts where the sentence does; the order of the two
+    used to follow set order, so two runs of one question could list them differently."""
+    from rag_oracle.types import CitedSpan
+    from rag_oracle.verify.citations import ordered_spans
+
+    heading = CitedSpan(text="Sertraline", char_start=10, char_end=20)
+    sentence = CitedSpan(text="Sertraline: start 50 mg once daily.", char_start=10, char_end=45)
+    earlier = CitedSpan(text="Dosing.", char_start=0, char_end=7)
+    assert ordered_spans([sentence, heading, earlier, sentence]) == [earlier, heading, sentence]
+    assert ordered_spans([heading, earlier, sentence]) == [earlier, heading, sentence]

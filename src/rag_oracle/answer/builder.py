@@ -52,7 +52,7 @@ from rag_oracle.types import (
     Reference,
     SentenceCheck,
 )
-from rag_oracle.verify.citations import reference_for, verify
+from rag_oracle.verify.citations import ordered_spans, reference_for, verify
 from rag_oracle.verify.conflicts import FoundConflict, find_conflicts
 
 DISCLAIMER = (
@@ -253,7 +253,7 @@ def _cite_conflicts(
                 ref = references[i]
                 update: dict = {}
                 if span not in ref.cited_spans:
-                    update["cited_spans"] = sorted([*ref.cited_spans, span], key=lambda sp: sp.char_start)
+                    update["cited_spans"] = ordered_spans([*ref.cited_spans, span])
                 if sentence not in ref.passage:
                     update["passage"] = f"{ref.passage}\n\u2026\n{hit.chunk.text}"
                     update["chunk_ids"] = [*ref.chunk_ids, hit.chunk.id]

@@ -21,6 +21,7 @@ The results go into `Answer.verification`, one entry per draft sentence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,6 +47,12 @@ class Verified:
     checks: list[SentenceCheck]
 
 
+def ordered_spans(spans: Iterable[CitedSpan]) -> list[CitedSpan]:
+    """Distinct spans in document order; spans starting at one offset (a heading quoted as a
+    sentence's scope, and the sentence) shorter first, so the order never depends on set order."""
+    return sorted(set(spans), key=lambda sp: (sp.char_start, sp.char_end, sp.text))
+
+
 def reference_for(
     hit: Hit, number: int, spans: list[CitedSpan], others: list[Hit] | None = None, document_text: str | None = None
 ) -> Reference:
@@ -69,7 +76,7 @@ def reference_for(
         year=doc.year,
         identifiers=ids,
         passage=_passage(chunks, spans, document_text),
-        cited_spans=sorted(set(spans), key=lambda sp: sp.char_start),
+        cited_spans=ordered_spans(spans),
         page_start=min(pages) if pages else None,
         page_end=max(pages_end or pages) if pages else None,
     )
