@@ -111,6 +111,18 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
         embed_cache={"hits": 0, "misses": 3},
     ),
     T.Session: T.Session(id="s", created_at="t", updated_at="t", message_count=1, messages=[MESSAGE]),
+    T.AnswerDates: T.AnswerDates(
+        index_updated="2026-11-30T10:00:00Z", newest_evidence_year=2022, oldest_evidence_year=2019, answered_at="t"
+    ),
+    T.PatientContext: T.PatientContext(age_group="older_adult", pregnancy=None, renal_function="moderate"),
+    T.ReviewEvent: T.ReviewEvent(status="approved", reviewer="Dr A", note="checked doses", at="t"),
+    T.Review: T.Review(
+        status="approved",
+        reviewer="Dr A",
+        note="checked doses",
+        reviewed_at="t",
+        history=[T.ReviewEvent(status="approved", reviewer="Dr A", note="checked doses", at="t")],
+    ),
     T.RemoveReport: T.RemoveReport(
         index_path="indexes/x",
         documents_removed=["pmid:1"],

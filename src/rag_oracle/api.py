@@ -23,7 +23,7 @@ from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest, remove
 from rag_oracle.pipeline import Callbacks, Overrides, Pipeline
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings, load_settings
-from rag_oracle.types import Answer, Filters, Hit
+from rag_oracle.types import Answer, Filters, Hit, PatientContext
 
 SAMPLE_SUBDIRS = ("markdown", "pubmed", "pmc", "jsonl", "pdf")
 
@@ -90,9 +90,13 @@ class RagOracle:
         filters: Filters | None = None,
         overrides: Overrides | None = None,
         callbacks: Callbacks | None = None,
+        context: PatientContext | None = None,
     ) -> Answer:
-        """The one question path (`Pipeline.run`): what the CLI, the server, chat and `eval run` call."""
-        return self.pipeline.run(question, filters, overrides, callbacks)
+        """The one question path (`Pipeline.run`): what the CLI, the server, chat and `eval run` call.
+
+        `context`: the patient the question is about (age group, pregnancy, renal function); it
+        becomes the question's population (answer/context.py)."""
+        return self.pipeline.run(question, filters, overrides, callbacks, context)
 
     def ask(
         self,

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from rag_oracle.answer.builder import AnswerBuilder
+from rag_oracle.answer.builder import AnswerBuilder, answer_dates
+from rag_oracle.answer.context import context_notes, contextual_question
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate import make_generator
 from rag_oracle.generate.base import Generator
@@ -44,7 +45,7 @@ from rag_oracle.index.store import Index, check_embedder
 from rag_oracle.retrieve import make_retriever
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings
-from rag_oracle.types import Answer, Filters, Hit, Provenance
+from rag_oracle.types import Answer, Filters, Hit, PatientContext, Provenance
 from rag_oracle.version import __version__
 
 Overrides = dict[str, dict[str, Any]]
@@ -57,6 +58,11 @@ class Callbacks:
 
     on_retrieved: Callable[[list[Hit]], None] | None = None
     on_token: Callable[[str], None] | None = None
+    on_stage: Callable[[str], None] | None = None  # "retrieving", "composing", "verifying"
+
+    def stage(self, name: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(name)
 
 
 def settings_hash(settings: Settings) -> str:
@@ -108,26 +114,39 @@ class Pipeline:
         filters: Filters | None = None,
         overrides: Overrides | None = None,
         callbacks: Callbacks | None = None,
+        context: PatientContext | None = None,
     ) -> Answer:
-        """A cited answer to `question`, or an abstention that says why (see the module docstring)."""
+        """A cited answer to `question`, or an abstention that says why (see the module docstring).
+
+        `context` (the patient's age group, pregnancy, renal function) becomes the question's
+        population: the answer is to `contextual_question(question, context)` (answer/context.py).
+        """
         callbacks = callbacks or Callbacks()
         settings, retriever, generator = self.components(overrides)
+        context = context if context is not None and not context.empty else None
+        asked = question
+        question = contextual_question(question, context)
         start = perf_counter()
+        callbacks.stage("retrieving")
         hits = retriever.search(question, pool_size(settings), filters)
         retrieved = perf_counter()
         if callbacks.on_retrieved is not None:
             callbacks.on_retrieved(hits)
-        builder = AnswerBuilder(settings.answer, self.index, self.embedder, self._provenance(settings, generator))
+        builder = AnswerBuilder(
+            settings.answer, self.index, self.embedder, self._provenance(settings, generator), context=context
+        )
 
         def answerable(candidate: str) -> bool:  # a related question is offered only if this holds
             return bool(builder.select(candidate, retriever.search(candidate, pool_size(settings), filters)).passages)
 
         builder.answerable = answerable
+        callbacks.stage("composing")
         selection = builder.select(question, hits)
         if not selection.passages:
             answer = builder.abstain(question, selection, generator.label)
         else:
             draft = generator.draft(question, selection.passages, on_token=callbacks.on_token)
+            callbacks.stage("verifying")
             answer = builder.finish(question, draft, selection)
         done = perf_counter()
         timings = {
@@ -135,7 +154,16 @@ class Pipeline:
             "generate": round((done - retrieved) * 1000, 2),
             "total": round((done - start) * 1000, 2),
         }
-        return answer.model_copy(update={"timings_ms": timings})
+        notes = context_notes(asked, context)
+        return answer.model_copy(
+            update={
+                "timings_ms": timings,
+                "dates": answer_dates(self.index.manifest.updated_at, answer),
+                "patient_context": context,
+                "audience": settings.answer.audience,
+                "notes": [*answer.notes, *notes] if notes else answer.notes,
+            }
+        )
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, overrides: Overrides | None = None

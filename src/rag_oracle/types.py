@@ -108,6 +108,8 @@ class DocumentInfo(_Frozen):
     format: str = ""
     publication_types: list[str] = Field(default_factory=list)
     source: str = ""
+    authors: list[str] = Field(default_factory=list, description="Author names as the source gives them.")
+    journal: str = ""
 
 
 class Hit(_Frozen):
@@ -131,6 +133,11 @@ class CitedSpan(_Frozen):
     char_end: int
 
 
+StudyType = Literal[
+    "guideline", "systematic_review", "meta_analysis", "rct", "cohort", "case_control", "case_report", "review"
+]
+
+
 class Reference(_Frozen):
     """An entry in the numbered reference list. `number` is what [n] markers point at."""
 
@@ -149,6 +156,14 @@ class Reference(_Frozen):
     cited_spans: list[CitedSpan] = Field(default_factory=list, description="Sentences of the passage the answer used.")
     page_start: int | None = None
     page_end: int | None = None
+    authors: list[str] = Field(default_factory=list, description="Author names as the source gives them.")
+    journal: str = ""
+    study_type: StudyType | None = Field(
+        None, description="What kind of study, from the publication types (answer/evidence.py); None when unknown."
+    )
+    links: dict[str, str] = Field(
+        default_factory=dict, description="pmid, pmcid, doi -> the URL that opens the source (PubMed, PMC, doi.org)."
+    )
 
 
 SectionKind = Literal["direct", "dosing", "safety", "key_points", "conflicts", "evidence_note"]
@@ -254,6 +269,67 @@ class QuestionAnalysis(_Frozen):
     )
 
 
+class AnswerDates(_Frozen):
+    """How current an answer is: the index it was read from and the newest source it cites."""
+
+    index_updated: str = Field("", description="UTC ISO time the index was last written (its manifest).")
+    newest_evidence_year: int | None = Field(None, description="Publication year of the newest cited source.")
+    oldest_evidence_year: int | None = Field(None, description="Publication year of the oldest cited source.")
+    answered_at: str = Field("", description="UTC ISO time the answer was composed.")
+
+
+AgeGroup = Literal["child", "adult", "older_adult"]
+Pregnancy = Literal["pregnant", "breastfeeding"]
+RenalFunction = Literal["normal", "mild", "moderate", "severe", "dialysis"]
+_RENAL_CLEARANCE = {"mild": (60.0, 89.0), "moderate": (30.0, 59.0), "severe": (15.0, 29.0), "dialysis": (0.0, 14.0)}
+
+
+class PatientContext(_Frozen):
+    """Who the question is about, given beside it (the page's and the API's patient fields).
+
+    It becomes the question's population for retrieval and for the agreement checks: "What is the
+    starting dose of clonazepam?" for an older adult is answered as "... in older adults"
+    (answer/context.py). Every field is optional; an empty context changes nothing.
+    """
+
+    age_group: AgeGroup | None = Field(None, description="child (under 18), adult, or older_adult (65 and over).")
+    pregnancy: Pregnancy | None = Field(None, description="pregnant or breastfeeding; None when neither applies.")
+    renal_function: RenalFunction | None = Field(
+        None,
+        description="normal, or impairment by creatinine clearance: mild 60-89, moderate 30-59, severe 15-29 "
+        "mL/min, dialysis (below 15).",
+    )
+    creatinine_clearance: float | None = Field(
+        None, ge=0, le=250, description="Measured creatinine clearance in mL/min (more precise than renal_function)."
+    )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.age_group or self.pregnancy or self.renal_function or self.creatinine_clearance is not None)
+
+    def clearance(self) -> tuple[float, float] | None:
+        """The creatinine clearance range in mL/min this context gives, if any."""
+        if self.creatinine_clearance is not None:
+            return (self.creatinine_clearance, self.creatinine_clearance)
+        return _RENAL_CLEARANCE.get(self.renal_function or "")
+
+    def labels(self) -> list[str]:
+        """Readable parts for an answer header: ['Older adult', 'Pregnant', 'CrCl 40 mL/min']."""
+        out = []
+        if self.age_group:
+            out.append({"child": "Child", "adult": "Adult", "older_adult": "Older adult (65+)"}[self.age_group])
+        if self.pregnancy:
+            out.append(self.pregnancy.capitalize())
+        if self.creatinine_clearance is not None:
+            out.append(f"CrCl {self.creatinine_clearance:g} mL/min")
+        elif self.renal_function == "normal":
+            out.append("Normal renal function")
+        elif self.renal_function:
+            low, high = _RENAL_CLEARANCE[self.renal_function]
+            out.append(f"{self.renal_function.capitalize()} renal impairment (CrCl {low:g}-{high:g} mL/min)")
+        return out
+
+
 class Answer(_Frozen):
     """A cited answer, or an abstention that says the indexed literature does not answer."""
 
@@ -281,6 +357,18 @@ class Answer(_Frozen):
     generator: str = Field("", description="Which generator wrote the answer, with its version.")
     provenance: Provenance | None = Field(None, description="What produced the answer (settings, index, prompt).")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")
+    verdict: str = Field(
+        "",
+        description="The badge for a yes/no question the answer decides, worded as the question asks "
+        "('Not recommended', 'Safe'); empty when the answer does not decide (answer/decision.py).",
+    )
+    dates: AnswerDates | None = Field(None, description="When the index was built and how recent the cited evidence is.")
+    patient_context: PatientContext | None = Field(
+        None, description="The patient the question was asked about; it became the question's population."
+    )
+    audience: Literal["clinician", "patient", "researcher"] = Field(
+        "clinician", description="Who the answer was written for (the patient audience has plain headings)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -428,6 +516,32 @@ class Exchange(_Frozen):
         return self.standalone or self.question
 
 
+ReviewStatus = Literal["submitted", "under_review", "approved", "flagged"]
+
+
+class ReviewEvent(_Frozen):
+    """One change of an answer's review status: who, when, why."""
+
+    status: ReviewStatus
+    reviewer: str = Field("", description="Who changed it; empty for a change the system made.")
+    note: str = ""
+    at: str = Field(description="ISO 8601 UTC timestamp.")
+
+
+class Review(_Frozen):
+    """Where a stored answer stands: submitted (every new answer), under review, approved or flagged.
+
+    `history` holds every change, oldest first; the other fields repeat the latest. An approved
+    answer regenerated after the index changed goes back to submitted (a system event says why).
+    """
+
+    status: ReviewStatus = "submitted"
+    reviewer: str = ""
+    note: str = ""
+    reviewed_at: str | None = Field(None, description="When a reviewer last changed it; None if never.")
+    history: list[ReviewEvent] = Field(default_factory=list)
+
+
 class Turn(_Frozen):
     """One answered question: the message as typed, the question retrieval ran for, the answer."""
 
@@ -436,6 +550,7 @@ class Turn(_Frozen):
     question: str = Field(description="The message as typed.")
     standalone_question: str = Field(description="The question retrieval ran for (a follow-up rewritten).")
     answer: Answer
+    review: Review | None = Field(None, description="A stored answer's review status; None for one-off asks.")
 
 
 class ChatMessage(_Frozen):
@@ -449,6 +564,7 @@ class ChatMessage(_Frozen):
     )
     answer: Answer | None = Field(None, description="Assistant messages: the full cited answer.")
     created_at: str = Field(description="ISO 8601 UTC timestamp.")
+    review: Review | None = Field(None, description="Assistant messages: the answer's review status.")
 
 
 class SessionInfo(_Frozen):

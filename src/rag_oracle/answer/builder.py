@@ -29,9 +29,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from rag_oracle.answer.agreement import Evidence, evidence_for
-from rag_oracle.answer.decision import decide, is_yes_no_question
+from rag_oracle.answer.context import with_context
+from rag_oracle.answer.decision import decide, is_yes_no_question, verdict_label
 from rag_oracle.answer.question import QUANTITY_INTENTS, analyse, population_phrase
 from rag_oracle.answer.related import related_questions
 from rag_oracle.answer.relevance import diversify, not_relevant_reason, passage_similarities
@@ -41,12 +43,14 @@ from rag_oracle.text.quantities import quantities
 from rag_oracle.text.untrusted import strip_source_markers
 from rag_oracle.types import (
     Answer,
+    AnswerDates,
     CitedSpan,
     Conflict,
     Draft,
     DraftSection,
     DraftSentence,
     Hit,
+    PatientContext,
     Provenance,
     QuestionAnalysis,
     Reference,
@@ -98,10 +102,13 @@ class AnswerBuilder:
         provenance: Provenance | None = None,
         statistics: TermStatistics | None = None,
         answerable: Callable[[str], bool] | None = None,
+        context: PatientContext | None = None,
     ) -> None:
         """`answerable(question)`: whether the index can answer a question (retrieval and the gates of
-        `select`, no drafting); related questions are offered only when it says so."""
+        `select`, no drafting); related questions are offered only when it says so. `context`: the
+        patient the question is about (its measured creatinine clearance joins the analysis)."""
         self.answerable = answerable
+        self.context = context
         self.settings = settings
         self.index = index
         self.embedder = embedder
@@ -117,7 +124,7 @@ class AnswerBuilder:
         never mentions; no passage is similar enough; or the relevant passages hold no statement
         about the question's subject, population or the kind of fact it asks for."""
         s = self.settings
-        analysis = analyse(question, self.statistics)
+        analysis = with_context(analyse(question, self.statistics), self.context)
         considered = diversify(hits, s.top_k, s.max_passages_per_document)
         if analysis.missing:
             named = " or ".join(analysis.missing)
@@ -176,6 +183,7 @@ class AnswerBuilder:
             found = find_conflicts(analysis, evidence_for(analysis, considered, self.documents), considered)[:2]
             sections, outlying = _without_outliers(sections, found)
             disagreeing += outlying
+        sections = for_audience(sections, s.audience, analysis)
         verified = verify(sections, passages, policy=s.unsupported_policy, documents=self.documents)
         answered = bool(verified.sections)
         references, answer_conflicts, shown = verified.references, [], list(passages)
@@ -209,13 +217,52 @@ class AnswerBuilder:
             provenance=self._provenance(draft.generator),
         )
         if is_yes_no_question(question) and answered:
-            answer = answer.model_copy(update={"decision": decide(question, answer)})
+            decision = decide(question, answer)
+            answer = answer.model_copy(update={"decision": decision, "verdict": verdict_label(question, decision)})
         return answer
 
     def _provenance(self, generator: str) -> Provenance | None:
         if self.provenance is None:
             return None
         return self.provenance.model_copy(update={"generator": generator})
+
+
+# Patient audience: plain headings, what a patient needs first, dosing only when the question asks for it.
+_PATIENT_TITLES = {
+    "direct": "In short",
+    "safety": "Safety: what to watch for",
+    "key_points": "Good to know",
+    "dosing": "How it is taken",
+    "evidence_note": "About the evidence",
+}
+_PATIENT_ORDER = ["direct", "safety", "key_points", "dosing", "evidence_note"]
+
+
+def for_audience(sections: list[DraftSection], audience: str, analysis: QuestionAnalysis | None) -> list[DraftSection]:
+    """The sections as the audience reads them: unchanged for clinicians and researchers; for
+    patients, plain headings, safety and key points before dosing, and no dosing section unless the
+    question asks about a dose, a duration or a target (an answer that is only dosing keeps it).
+    Runs before verification, so references are numbered in the order the reader meets them."""
+    if audience != "patient":
+        return sections
+    asks_quantity = analysis is not None and analysis.intent in QUANTITY_INTENTS
+    kept = [sec for sec in sections if sec.kind != "dosing" or asks_quantity]
+    if not any(sec.kind != "dosing" for sec in kept):
+        kept = sections  # nothing else to say: the dosing statements are the answer
+    order = {kind: i for i, kind in enumerate(_PATIENT_ORDER)}
+    kept = sorted(kept, key=lambda sec: order.get(sec.kind, len(order)))
+    return [sec.model_copy(update={"title": _PATIENT_TITLES.get(sec.kind, sec.title)}) for sec in kept]
+
+
+def answer_dates(index_updated: str, answer: Answer) -> AnswerDates:
+    """When the index was last written and the span of publication years the answer cites."""
+    years = [ref.year for ref in answer.references if ref.year]
+    return AnswerDates(
+        index_updated=index_updated,
+        newest_evidence_year=max(years) if years else None,
+        oldest_evidence_year=min(years) if years else None,
+        answered_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
 
 
 def notes_for(references: list[Reference], best_similarity: float | None) -> list[str]:

@@ -469,3 +469,31 @@ def decide(question: str, answer: Answer) -> Verdict | None:
     if verdict != "maybe" and any(polarity(s, question) == opposite for s in others):
         return None
     return verdict
+
+
+# The predicate a yes/no question asks about, as a badge would word it, most specific first.
+_PREDICATES = [
+    (re.compile(r"\bcontraindicated\b", re.I), "contraindicated"),
+    (re.compile(r"\brecommended\b|\brecommend\b", re.I), "recommended"),
+    (re.compile(r"\b(?:needed|necessary|required|need|needs|require|requires)\b", re.I), "needed"),
+    (re.compile(r"\bsafe(?:ly)?\b", re.I), "safe"),
+    (re.compile(r"\bindicated\b", re.I), "indicated"),
+    (re.compile(r"\b(?:effective|work|works|help|helps|beneficial|benefit)\b", re.I), "effective"),
+]
+
+
+def verdict_label(question: str, verdict: Verdict | None) -> str:
+    """The badge for a decided yes/no question, in the question's own terms: "Is amoxicillin needed
+    ...?" decided "no" is "Not needed"; "Is X contraindicated ...?" decided "yes" is
+    "Contraindicated". Empty for no verdict or "maybe" (the answer does not decide; the badge is
+    not shown). The verdict is relative to the question, so the label never says the opposite of
+    the statements `decide` read."""
+    if verdict not in ("yes", "no"):
+        return ""
+    for pattern, word in _PREDICATES:
+        if found := pattern.search(question):
+            # "Is X not needed?" answered yes is "Not needed"
+            negated = bool(re.search(r"\b(?:not|never)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+){0,2}$", question[: found.start()]))
+            positive = (verdict == "yes") != negated
+            return word.capitalize() if positive else f"Not {word}"
+    return "The evidence says yes" if verdict == "yes" else "The evidence says no"

@@ -31,7 +31,7 @@ from rag_oracle.chat.rewrite import make_rewriter
 from rag_oracle.chat.store import SessionStore
 from rag_oracle.errors import ConfigError, DocumentNotFoundError, QueryError
 from rag_oracle.pipeline import Callbacks
-from rag_oracle.types import Answer, Document, Exchange, Filters, Hit, Session, SessionInfo, Turn
+from rag_oracle.types import Answer, Document, Exchange, Filters, Hit, PatientContext, Session, SessionInfo, Turn
 
 MAX_QUESTION_CHARS = 2000
 ALLOWED_OVERRIDES: dict[str, frozenset[str]] = {
@@ -104,18 +104,27 @@ class ChatService:
         history: Sequence[Exchange] = (),
         filters: Filters | None = None,
         overrides: dict[str, Any] | None = None,
+        context: PatientContext | None = None,
+        standalone: str | None = None,
         on_retrieved: Callable[[list[Hit]], None] | None = None,
         on_token: Callable[[str], None] | None = None,
+        on_stage: Callable[[str], None] | None = None,
     ) -> Turn:
         """Answer `question` (rewritten against `history` when it is a follow-up) without storing it.
 
+        `context`: the patient it is about (becomes the question's population); `standalone`: the
+        question to search for instead of the rewrite (a reader's correction of "Searched as").
         `on_retrieved` receives the retrieved passages before generation starts; `on_token`
-        the LLM's draft as it streams (the returned answer is the verified one).
+        the LLM's draft as it streams (the returned answer is the verified one); `on_stage` the
+        name of each stage as it starts ("rewriting", "retrieving", "composing", "verifying").
         """
         question = check_question(question)
         checked = self._checked(check_overrides(overrides))
-        standalone = self.rewrite(history, question)
-        answer = self._answer(standalone, filters, checked, on_retrieved, on_token)
+        if on_stage is not None:
+            on_stage("rewriting")
+        standalone = check_question(standalone) if standalone is not None else self.rewrite(history, question)
+        callbacks = Callbacks(on_retrieved=on_retrieved, on_token=on_token, on_stage=on_stage)
+        answer = self._answer(standalone, filters, checked, callbacks, context)
         return Turn(question=question, standalone_question=standalone, answer=answer)
 
     def search(
@@ -179,18 +188,28 @@ class ChatService:
         *,
         filters: Filters | None = None,
         overrides: dict[str, Any] | None = None,
+        context: PatientContext | None = None,
+        standalone: str | None = None,
         on_retrieved: Callable[[list[Hit]], None] | None = None,
         on_token: Callable[[str], None] | None = None,
+        on_stage: Callable[[str], None] | None = None,
     ) -> Turn:
         """Answer the next message of a session and store the turn.
 
-        The session's own overrides apply, with the message's `overrides` on top.
+        The session's own overrides apply, with the message's `overrides` on top. `context`,
+        `standalone` and the callbacks are as for `ask`.
         """
         message = check_question(message)
         session = self.store.get(session_id)
         checked = self._checked(_merge(session.settings, check_overrides(overrides)))
-        standalone = self.rewrite(history_of(session), message)
-        answer = self._answer(standalone, filters, checked, on_retrieved, on_token)
+        if on_stage is not None:
+            on_stage("rewriting")
+        if standalone is not None:
+            standalone = check_question(standalone)
+        else:
+            standalone = self.rewrite(history_of(session), message)
+        callbacks = Callbacks(on_retrieved=on_retrieved, on_token=on_token, on_stage=on_stage)
+        answer = self._answer(standalone, filters, checked, callbacks, context)
         seq = self.store.append_turn(session_id, message, standalone, answer)
         return Turn(session_id=session_id, seq=seq, question=message, standalone_question=standalone, answer=answer)
 
@@ -209,10 +228,10 @@ class ChatService:
         question: str,
         filters: Filters | None,
         overrides: dict[str, dict[str, Any]],
-        on_retrieved: Callable[[list[Hit]], None] | None,
-        on_token: Callable[[str], None] | None,
+        callbacks: Callbacks,
+        context: PatientContext | None,
     ) -> Answer:
-        return self.oracle.run(question, filters, overrides, Callbacks(on_retrieved=on_retrieved, on_token=on_token))
+        return self.oracle.run(question, filters, overrides, callbacks, context)
 
 
 def history_of(session: Session) -> list[Exchange]:

@@ -113,6 +113,8 @@ def document_info(doc: Document) -> DocumentInfo:
         format=m.format,
         publication_types=list(m.publication_types),
         source=m.source,
+        authors=list(m.authors),
+        journal=m.journal,
     )
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from rag_oracle.text.publication import source_links, study_type
 from rag_oracle.types import (
     AnswerSection,
     AnswerSentence,
@@ -79,6 +80,10 @@ def reference_for(
         cited_spans=ordered_spans(spans),
         page_start=min(pages) if pages else None,
         page_end=max(pages_end or pages) if pages else None,
+        authors=list(doc.authors),
+        journal=doc.journal,
+        study_type=study_type(doc.publication_types),
+        links=source_links(ids),
     )
 
 
