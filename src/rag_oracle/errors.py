@@ -205,6 +205,13 @@ class SessionNotFoundError(RagOracleError):
     code = "session_not_found"
 
 
+class TurnNotFoundError(RagOracleError):
+    """The session has no answer at this seq (no message there, or the user's question)."""
+
+    http_status = 404
+    code = "turn_not_found"
+
+
 class SessionStoreError(RagOracleError):
     """The sessions file cannot be opened, or was written by a newer rag-oracle."""
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from typing import Any
 from rag_oracle.answer.builder import AnswerBuilder, answer_dates
 from rag_oracle.answer.context import context_notes, contextual_question
 from rag_oracle.embed.base import Embedder
+from rag_oracle.errors import LlmError
 from rag_oracle.generate import make_generator
 from rag_oracle.generate.base import Generator
 from rag_oracle.index.store import Index, check_embedder
@@ -48,6 +50,7 @@ from rag_oracle.settings import Settings
 from rag_oracle.types import Answer, Filters, Hit, PatientContext, Provenance
 from rag_oracle.version import __version__
 
+log = logging.getLogger("rag_oracle")
 Overrides = dict[str, dict[str, Any]]
 _VARIANTS = 32  # distinct per-request settings kept ready (each a retriever and a generator)
 
@@ -182,7 +185,12 @@ class Pipeline:
         load = getattr(self.embedder, "warm_up", None)
         if load is not None:
             load()
-        self.run("What is the recommended dose?")
+        try:
+            self.run("What is the recommended dose?")
+        except LlmError as exc:
+            # The model and the index are ready; an LLM that is down now may be up at the first
+            # question, and each question reports its own LLM error. Readiness is ours, not the LLM's.
+            log.warning("the warm-up question got no LLM answer (questions will try again): %s", exc)
 
     # --- per-request settings --------------------------------------------------------------
 

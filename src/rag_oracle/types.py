@@ -362,7 +362,9 @@ class Answer(_Frozen):
         description="The badge for a yes/no question the answer decides, worded as the question asks "
         "('Not recommended', 'Safe'); empty when the answer does not decide (answer/decision.py).",
     )
-    dates: AnswerDates | None = Field(None, description="When the index was built and how recent the cited evidence is.")
+    dates: AnswerDates | None = Field(
+        None, description="When the index was built and how recent the cited evidence is."
+    )
     patient_context: PatientContext | None = Field(
         None, description="The patient the question was asked about; it became the question's population."
     )

@@ -21,7 +21,10 @@ CHAT_RECORDS = [
         "treat depression on its own.",
         "year": 2020,
         "pmid": "900100001",
+        "pmcid": "PMC9001001",
         "publication_types": ["Review"],
+        "authors": ["Okafor A", "Lindqvist M", "Haddad R", "Moreau C"],
+        "journal": "J Affect Disord",
     },
     {
         "id": "clz-elderly",
@@ -31,6 +34,8 @@ CHAT_RECORDS = [
         "year": 2022,
         "doi": "10.5555/chat.elderly",
         "publication_types": ["Practice Guideline"],
+        "authors": ["Brennan T", "Osei K"],
+        "journal": "Age Ageing",
     },
     {
         # The same document again under another id: stored once, this id becomes an alias.

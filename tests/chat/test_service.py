@@ -57,7 +57,10 @@ def test_session_stores_both_messages_and_exports(service: ChatService) -> None:
     assert markdown.startswith(f"# {QUESTION}")
     assert "## 2. and in the elderly?" in markdown
     assert "*Searched as:* What is the dose of clonazepam for depression in the elderly?" in markdown
-    assert "References\n[1] Clonazepam in elderly patients (2022). DOI 10.5555/chat.elderly" in markdown
+    assert (
+        "References\n[1] Brennan T, Osei K. Clonazepam in elderly patients. Age Ageing. 2022. Guideline. "
+        "DOI 10.5555/chat.elderly"
+    ) in markdown
 
     with pytest.raises(QueryError, match="unknown export format"):
         service.export(session.id, "pdf")  # type: ignore[arg-type]

@@ -158,7 +158,7 @@ def test_ask_prints_no_terminal_controls(planted: tuple[Settings, Path]) -> None
     _assert_terminal_safe(result.stdout)
     _assert_terminal_safe(result.stderr)
     assert "Zolpidem doses above 10 mg raise the risk of falls\nSAFE evil at night." in result.stdout
-    assert f"[1] {SHOWN_TITLE} (2024)" in result.stdout  # a terminal renders no Markdown: shown as written
+    assert f"[1] {SHOWN_TITLE}. 2024." in result.stdout  # a terminal renders no Markdown: shown as written
 
 
 def test_ask_json_is_faithful_and_prints_no_terminal_controls(planted: tuple[Settings, Path]) -> None:

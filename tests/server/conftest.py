@@ -85,7 +85,11 @@ def running(app: FastAPI) -> Iterator[str]:
     """
     import uvicorn
 
-    app.state.service.warm_up()
+    warm_up = getattr(app.state, "warm_up", None)  # an app that warms up: its warm-up runs here (no lifespan)
+    if warm_up is not None:
+        warm_up.run()
+    else:
+        app.state.service.warm_up()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -32,7 +32,10 @@ def test_models_and_a_cited_completion(live_url: str) -> None:
     assert "[1]" in content
     body, references = content.split("\n\nReferences\n", 1)
     assert "clonazepam" in body.lower()
-    assert references.startswith("[1] Clonazepam as an adjunct in depression (2020). PMID 900100001.")
+    assert references.startswith(
+        "[1] Okafor A, Lindqvist M, Haddad R, et al. Clonazepam as an adjunct in depression. J Affect Disord. 2020. "
+        "Review. PMID 900100001. PMCID PMC9001001."
+    )
     assert "not medical advice" in content
 
 
@@ -61,7 +64,9 @@ def test_earlier_messages_give_the_follow_up_its_context(live_url: str) -> None:
             {"role": "user", "content": [{"type": "text", "text": "and in the elderly?"}]},
         ],
     )
-    assert "[1] Clonazepam in elderly patients (2022)" in follow.choices[0].message.content
+    assert "[1] Brennan T, Osei K. Clonazepam in elderly patients. Age Ageing. 2022. Guideline." in (
+        follow.choices[0].message.content
+    )
     assert follow.model_extra["rag_oracle"]["standalone_question"] == (
         "What is the dose of clonazepam for depression in the elderly?"
     )

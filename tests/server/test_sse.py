@@ -43,7 +43,7 @@ def test_ask_streams_retrieval_then_answer(client: TestClient, params, headers, 
     with client.stream("POST", "/v1/ask", params=params, headers=headers, json={"question": QUESTION, **body}) as r:
         r.read()
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-    events = _events(r)
+    events = [(name, data) for name, data in _events(r) if name != "stage"]  # stages: test_review_api.py
     assert [name for name, _ in events] == ["retrieval", "answer"]
     hits = events[0][1]["hits"]
     assert hits[0]["doc_id"] == "clz-depression" and hits[0]["rank"] == 1
@@ -83,7 +83,7 @@ def test_llm_draft_tokens_stream_before_the_verified_answer(make_app, chat_index
     app = make_app(oracle=_llm_oracle(chat_index, ScriptedChatModel([DRAFT])))
     with local_client(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
-    events = _events(r)
+    events = [(name, data) for name, data in _events(r) if name != "stage"]
     names = [name for name, _ in events]
     assert names[0] == "retrieval" and names[-1] == "answer" and names.count("token") > 1
     assert "".join(data["text"] for name, data in events if name == "token") == DRAFT
@@ -98,7 +98,7 @@ def test_failure_after_the_stream_started_is_an_error_event(make_app, chat_index
     app = make_app(oracle=_llm_oracle(chat_index, refused))
     with local_client(app) as client, client.stream("POST", "/v1/ask?stream=true", json={"question": QUESTION}) as r:
         r.read()
-    events = _events(r)
+    events = [(name, data) for name, data in _events(r) if name != "stage"]
     assert [name for name, _ in events] == ["retrieval", "error"]
     assert events[1][1]["error"]["code"] == "llm_unavailable"
     # without streaming the same failure is a 502

@@ -59,7 +59,9 @@ def _additions(question: str, context: PatientContext) -> tuple[list[str], list[
         if "renal" not in named and not clearance_ranges(question):
             phrases.append(renal)
         elif clearance_ranges(question):
-            notes.append("The question states a creatinine clearance; the patient context's renal function was not applied.")
+            notes.append(
+                "The question states a creatinine clearance; the patient context's renal function was not applied."
+            )
     return phrases, notes
 
 

@@ -18,7 +18,8 @@ No model. Each sentence of the direct answer is read for its polarity *relative 
    with", "should be used", "higher than", "p < 0.01") makes it "yes", and a hedge ("unclear",
    "inconclusive", "a trend towards", "may or may not") "maybe". A negated negative word is
    positive ("not contraindicated"); a negated harm ("no complications") is a finding of safety
-   unless the question asks about a harm. "No difference" ("similar", "as clear as") denies a
+   unless the question asks about a harm, and a harm the clause states ("increases the risk of
+   falls") answers a question whether something is safe "no". "No difference" ("similar", "as clear as") denies a
    question asking for a difference or an effect, and affirms one asking whether something
    suffices or works.
 4. Relative to the question: a question whose own predicate is negative ("Is X contraindicated
@@ -194,9 +195,12 @@ _ASKS_DIFFERENCE = re.compile(
 _HARM = re.compile(
     r"\b(?:complications?|adverse|side[- ]effects?|toxicit\w*|deaths?|died|mortality|morbidity|recurren\w*|"
     r"relapse\w*|harm\w*|injur\w*|infections?|leak\w*|bleeding|haemorrhage|hemorrhage|failures?|damag\w*|"
-    r"risks?|problems?|difficult\w*|pain|impair\w*|deficit\w*)\b",
+    r"risks?|problems?|difficult\w*|pain|impair\w*|deficit\w*|falls?|fractures?|delirium|sedation|dependence|"
+    r"overdose|respiratory depression)\b",
     re.I,
 )
+# A question whether something is safe: a harm the clause states (not denies) answers it "no".
+_ASKS_SAFE = re.compile(r"\b(?:safe|safely|safety|well[- ]tolerated|tolerable)\b", re.I)
 
 # A stated finding.
 _POSITIVE_WORD = re.compile(
@@ -332,6 +336,8 @@ def _stance(clause: str, question: str) -> Verdict | None:
         negative += 1
     if negative:
         return "no"
+    if _ASKS_SAFE.search(question) and not asks_harm and not positive and _HARM.search(rest):
+        return "no"  # "Is clonazepam safe in the elderly?" - "it increases the risk of falls"
     positive += len(_POSITIVE_WORD.findall(rest)) + _comparisons(rest) + bool(_P_SIGNIFICANT.search(clause))
     if not positive:
         return None
@@ -493,7 +499,9 @@ def verdict_label(question: str, verdict: Verdict | None) -> str:
     for pattern, word in _PREDICATES:
         if found := pattern.search(question):
             # "Is X not needed?" answered yes is "Not needed"
-            negated = bool(re.search(r"\b(?:not|never)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+){0,2}$", question[: found.start()]))
+            negated = bool(
+                re.search(r"\b(?:not|never)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+){0,2}$", question[: found.start()])
+            )
             positive = (verdict == "yes") != negated
             return word.capitalize() if positive else f"Not {word}"
     return "The evidence says yes" if verdict == "yes" else "The evidence says no"

@@ -8,15 +8,33 @@ document says, shown, not obeyed. For Markdown that a client renders, see `rag_o
 
 from __future__ import annotations
 
+from rag_oracle.text.publication import study_label
 from rag_oracle.text.untrusted import terminal_safe
 from rag_oracle.types import Answer, Reference
 
 
+def authors_line(authors: list[str], limit: int = 3) -> str:
+    """'Smith J, Lee K, Park S, et al.': the first `limit` authors, then et al."""
+    shown = [a for a in authors if a][:limit]
+    if not shown:
+        return ""
+    return ", ".join(shown) + (", et al." if len(authors) > limit else "")
+
+
 def reference_line(ref: Reference) -> str:
-    """The reference as 'Title (year). PMID .... chunk ...', raw: each caller makes it safe for its output."""
-    parts = [ref.title or ref.doc_id]
+    """The reference as a citation: 'Authors. Title. Journal. Year. Study type. PMID .... DOI ....',
+    then where the passage is (file and page for files without an identifier, the chunk id), raw:
+    each caller makes it safe for its output."""
+    parts = []
+    if ref.authors:
+        parts.append(authors_line(ref.authors))
+    parts.append(ref.title or ref.doc_id)
+    if ref.journal:
+        parts.append(ref.journal)
     if ref.year:
-        parts[0] += f" ({ref.year})"
+        parts.append(str(ref.year))
+    if ref.study_type:
+        parts.append(study_label(ref.study_type))
     ids = ref.identifiers
     for key, label in (("pmid", "PMID"), ("pmcid", "PMCID"), ("doi", "DOI")):
         if ids.get(key):
@@ -27,16 +45,29 @@ def reference_line(ref: Reference) -> str:
     elif ids.get("page"):
         parts.append(f"p. {ids['page']}")
     parts.append(f"chunk {ref.chunk_id}")
-    return ". ".join(parts)
+    return ". ".join(p.rstrip(".") for p in parts)
+
+
+def dates_line(answer: Answer) -> str:
+    """'Last updated: index 2026-11-30 · newest cited source 2022'; empty without dates."""
+    dates = answer.dates
+    if dates is None or not dates.index_updated:
+        return ""
+    line = f"Last updated: index {dates.index_updated[:10]}"
+    if dates.newest_evidence_year:
+        line += f" · newest cited source {dates.newest_evidence_year}"
+    return line
 
 
 def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
     """The answer for a terminal: question, verdict, body, notes, references and passages (`terminal_safe`)."""
     out = [f"Question: {answer.question}", ""]
+    if answer.patient_context is not None and answer.patient_context.labels():
+        out += [f"Patient: {' · '.join(answer.patient_context.labels())}", ""]
     if answer.coverage:
         out += [f"Note: {answer.coverage}", ""]  # what the index does not cover comes first
-    if answer.decision:
-        out += [f"Verdict: {answer.decision} (read from the statements below)", ""]
+    if answer.verdict:
+        out += [f"Verdict: {answer.verdict} (read from the statements below)", ""]
     out.append(answer.text)
     if answer.notes:
         out += ["", *[f"Note: {n}" for n in answer.notes]]
@@ -63,6 +94,8 @@ def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:
             if hit.document.id not in seen and len(seen) < 3:
                 seen.append(hit.document.id)
                 out.append(f"- {hit.document.title or hit.document.id} ({hit.chunk.id})")
+    if dates_line(answer):
+        out += ["", dates_line(answer)]
     if answer.disclaimer:
         out += ["", answer.disclaimer]
     return terminal_safe("\n".join(out))

@@ -13,7 +13,7 @@ Example::
 
 from rag_oracle.chat.base import QuestionRewriter
 from rag_oracle.chat.export import render_reply, session_json, session_markdown
-from rag_oracle.chat.rewrite import LlmRewriter, SubjectCarryRewriter, make_rewriter
+from rag_oracle.chat.rewrite import LlmRewriter, SubjectCarryRewriter, TurnRewriter, make_rewriter
 from rag_oracle.chat.service import (
     ALLOWED_OVERRIDES,
     MAX_QUESTION_CHARS,
@@ -22,8 +22,8 @@ from rag_oracle.chat.service import (
     history_of,
 )
 from rag_oracle.chat.store import SessionStore, default_db_path
-from rag_oracle.errors import DocumentNotFoundError, SessionNotFoundError, SessionStoreError
-from rag_oracle.types import ChatMessage, Exchange, Session, SessionInfo, Turn
+from rag_oracle.errors import DocumentNotFoundError, SessionNotFoundError, SessionStoreError, TurnNotFoundError
+from rag_oracle.types import ChatMessage, Exchange, Review, ReviewEvent, Session, SessionInfo, Turn
 
 __all__ = [
     "ALLOWED_OVERRIDES",
@@ -34,6 +34,8 @@ __all__ = [
     "Exchange",
     "LlmRewriter",
     "QuestionRewriter",
+    "Review",
+    "ReviewEvent",
     "Session",
     "SessionInfo",
     "SessionNotFoundError",
@@ -41,6 +43,8 @@ __all__ = [
     "SessionStoreError",
     "SubjectCarryRewriter",
     "Turn",
+    "TurnNotFoundError",
+    "TurnRewriter",
     "check_question",
     "default_db_path",
     "history_of",

@@ -5,7 +5,12 @@ The Markdown (the reply is Markdown too: clients render it) is ours, the text in
 piece that comes from a document, a model or a user goes through `plain_markdown`, so a planted
 image, link or script shows as words and is never fetched, followed or run. Our own structure (the
 headings, the bullets, the [n] markers, the numbered references) is written around those pieces and
-stays Markdown. The JSON export is faithful: JSON escapes by construction.
+stays Markdown. The JSON export is faithful: JSON escapes by construction; it holds each answer's
+review (`ChatMessage.review`, with its history) too.
+
+Under each answer the Markdown transcript shows the patient it was asked about (when given), how
+current it is ("Last updated: index <date> · newest cited source <year>") and its review: the
+status (Submitted, Under review, Approved, Flagged), who changed it, when, and the note.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from datetime import UTC, datetime
 from rag_oracle.answer.render import reference_line
 from rag_oracle.chat.store import Session
 from rag_oracle.text.untrusted import plain_markdown
-from rag_oracle.types import Answer
+from rag_oracle.types import Answer, Review
 from rag_oracle.version import __version__
 
 EXPORT_FORMAT = "rag-oracle.session"
 EXPORT_VERSION = 1
+REVIEW_LABELS = {"submitted": "Submitted", "under_review": "Under review", "approved": "Approved", "flagged": "Flagged"}
 
 
 def session_json(session: Session) -> str:
@@ -66,6 +72,32 @@ def render_reply(answer: Answer, *, quote_spans: bool = False) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def answer_status_lines(answer: Answer, review: Review | None) -> list[str]:
+    """The lines under an answer in the transcript: patient, how current it is, its review."""
+    lines = []
+    labels = answer.patient_context.labels() if answer.patient_context is not None else []
+    if labels:
+        lines.append(f"*Patient:* {' · '.join(labels)}")
+    dates = answer.dates
+    if dates is not None and (dates.index_updated or dates.newest_evidence_year):
+        parts = []
+        if dates.index_updated:
+            parts.append(f"index {dates.index_updated[:10]}")
+        if dates.newest_evidence_year:
+            parts.append(f"newest cited source {dates.newest_evidence_year}")
+        lines.append(f"*Last updated:* {' · '.join(parts)}")
+    if review is not None:
+        line = f"*Review:* {REVIEW_LABELS[review.status]}"
+        latest = review.history[-1] if review.history else None
+        if latest is not None:
+            line += f" by {plain_markdown(latest.reviewer)}" if latest.reviewer else " (automatic)"
+            line += f", {latest.at[:10]}"
+            if latest.note:
+                line += f": {plain_markdown(latest.note)}"
+        lines.append(line)
+    return lines
+
+
 def session_markdown(session: Session) -> str:
     """A readable transcript: each question, how it was interpreted, the cited answer and its sources."""
     out = [
@@ -86,6 +118,8 @@ def session_markdown(session: Session) -> str:
             out += ["", render_reply(message.answer, quote_spans=True)]
             if message.answer.related_questions:
                 out += ["", "Related questions:", *[f"- {plain_markdown(q)}" for q in message.answer.related_questions]]
+            for line in answer_status_lines(message.answer, message.review):
+                out += ["", line]
         else:
             out += ["", plain_markdown(message.content)]
     return "\n".join(out) + "\n"

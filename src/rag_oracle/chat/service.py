@@ -10,6 +10,11 @@ are the operator's. Every answer goes through the oracle's one question path (`R
 with the request's settings as arguments; nothing is locked around it (the embedding cache,
 the index and the retrievers are safe to share between threads).
 
+A stored answer has a review status (`Review`): every new answer is submitted; a reviewer marks
+it under review, approved or flagged with a note (`review`). `regenerate` answers a stored turn
+again (with an edited search if given) and replaces it; an answer under review, approved or
+flagged whose new version came from another index or says something else goes back to submitted.
+
 Example::
 
     service = ChatService(RagOracle("indexes/sample"), SessionStore("sessions.sqlite"))
@@ -17,6 +22,8 @@ Example::
     service.send(session.id, "What is the dose of clonazepam for depression?")
     turn = service.send(session.id, "and in the elderly?")
     turn.standalone_question   # 'What is the dose of clonazepam for depression in the elderly?'
+    service.review(session.id, turn.seq, "approved", "Dr Lee", "matches the guideline")
+    service.regenerate(session.id, turn.seq, standalone="clonazepam dose in elderly depression")
 """
 
 from __future__ import annotations
@@ -29,11 +36,27 @@ from rag_oracle.chat.base import QuestionRewriter
 from rag_oracle.chat.export import session_json, session_markdown
 from rag_oracle.chat.rewrite import make_rewriter
 from rag_oracle.chat.store import SessionStore
-from rag_oracle.errors import ConfigError, DocumentNotFoundError, QueryError
+from rag_oracle.errors import ConfigError, DocumentNotFoundError, QueryError, TurnNotFoundError
 from rag_oracle.pipeline import Callbacks
-from rag_oracle.types import Answer, Document, Exchange, Filters, Hit, PatientContext, Session, SessionInfo, Turn
+from rag_oracle.types import (
+    Answer,
+    ChatMessage,
+    Document,
+    Exchange,
+    Filters,
+    Hit,
+    PatientContext,
+    Review,
+    ReviewStatus,
+    Session,
+    SessionInfo,
+    Turn,
+)
 
 MAX_QUESTION_CHARS = 2000
+MAX_REVIEWER_CHARS = 120
+MAX_NOTE_CHARS = 2000
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = ("submitted", "under_review", "approved", "flagged")
 ALLOWED_OVERRIDES: dict[str, frozenset[str]] = {
     "answer": frozenset({"audience", "unsupported_policy"}),
     "retrieve": frozenset({"mode"}),
@@ -64,6 +87,22 @@ def check_overrides(overrides: dict[str, Any] | None) -> dict[str, dict[str, Any
             if value is not None:
                 out.setdefault(section, {})[key] = value
     return out
+
+
+def check_review(status: str, reviewer: str, note: str = "") -> tuple[ReviewStatus, str, str]:
+    """(status, reviewer, note) with whitespace trimmed; QueryError for an unknown status, an empty
+    or overlong reviewer name, or an overlong note."""
+    if status not in REVIEW_STATUSES:
+        raise QueryError(f"unknown review status {status!r}; use one of {', '.join(REVIEW_STATUSES)}")
+    name = " ".join((reviewer or "").split())
+    if not name:
+        raise QueryError("the reviewer is empty; give the name of who reviews the answer")
+    if len(name) > MAX_REVIEWER_CHARS:
+        raise QueryError(f"the reviewer is {len(name)} characters long; the limit is {MAX_REVIEWER_CHARS}")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise QueryError(f"the review note is {len(note)} characters long; the limit is {MAX_NOTE_CHARS}")
+    return status, name, note  # type: ignore[return-value]
 
 
 def _allowed() -> str:
@@ -149,11 +188,29 @@ class ChatService:
         """The standalone question for `message` given the exchanges before it."""
         return self.rewriter.rewrite(list(history)[-self.history_turns :], message)
 
-    def check(self, message: str, overrides: dict[str, Any] | None = None, session_id: str | None = None) -> None:
+    def check(
+        self,
+        message: str,
+        overrides: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        standalone: str | None = None,
+    ) -> None:
         """Raise now what `ask` or `send` would raise for bad input (so a stream can start cleanly)."""
         check_question(message)
+        if standalone is not None:
+            check_question(standalone)
         base = self.store.info(session_id).settings if session_id is not None else {}
         self._checked(_merge(base, check_overrides(overrides)))
+
+    def check_regenerate(
+        self, session_id: str, seq: int, standalone: str | None = None, overrides: dict[str, Any] | None = None
+    ) -> None:
+        """Raise now what `regenerate` would raise for bad input (no session, no answer at `seq`, ...)."""
+        session = self.store.get(session_id)
+        _turn_messages(session, seq)
+        if standalone is not None:
+            check_question(standalone)
+        self._checked(_merge(session.settings, check_overrides(overrides)))
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -197,7 +254,8 @@ class ChatService:
         """Answer the next message of a session and store the turn.
 
         The session's own overrides apply, with the message's `overrides` on top. `context`,
-        `standalone` and the callbacks are as for `ask`.
+        `standalone` and the callbacks are as for `ask`. The returned turn has its `seq` (the
+        answer's) and its review: submitted, as every new answer is.
         """
         message = check_question(message)
         session = self.store.get(session_id)
@@ -211,7 +269,73 @@ class ChatService:
         callbacks = Callbacks(on_retrieved=on_retrieved, on_token=on_token, on_stage=on_stage)
         answer = self._answer(standalone, filters, checked, callbacks, context)
         seq = self.store.append_turn(session_id, message, standalone, answer)
-        return Turn(session_id=session_id, seq=seq, question=message, standalone_question=standalone, answer=answer)
+        return Turn(
+            session_id=session_id,
+            seq=seq,
+            question=message,
+            standalone_question=standalone,
+            answer=answer,
+            review=Review(),
+        )
+
+    def regenerate(
+        self,
+        session_id: str,
+        seq: int,
+        *,
+        standalone: str | None = None,
+        context: PatientContext | None = None,
+        filters: Filters | None = None,
+        overrides: dict[str, Any] | None = None,
+        on_retrieved: Callable[[list[Hit]], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> Turn:
+        """Answer the stored turn whose answer is at `seq` again, and store the new answer in its place.
+
+        It searches for `standalone` when given (a reader's edit of "Searched as"), else for the
+        turn's stored standalone question; nothing is rewritten. `context` defaults to the patient
+        the stored answer was about (pass an empty `PatientContext()` to drop it); `filters` are
+        not stored with a turn, so they are the call's. The session's overrides apply, with
+        `overrides` on top. The review follows `SessionStore.replace_answer`: back to submitted
+        when the new answer comes from another index or says something else, else unchanged.
+        The callbacks are as for `ask` (stages from "retrieving" on).
+        """
+        session = self.store.get(session_id)
+        question, stored = _turn_messages(session, seq)
+        checked = self._checked(_merge(session.settings, check_overrides(overrides)))
+        if standalone is not None:
+            standalone = check_question(standalone)
+        else:
+            standalone = question.standalone_question or question.content
+        if context is None and stored.answer is not None:
+            context = stored.answer.patient_context
+        callbacks = Callbacks(on_retrieved=on_retrieved, on_token=on_token, on_stage=on_stage)
+        answer = self._answer(standalone, filters, checked, callbacks, context)
+        review = self.store.replace_answer(session_id, seq, standalone, answer)
+        return Turn(
+            session_id=session_id,
+            seq=seq,
+            question=question.content,
+            standalone_question=standalone,
+            answer=answer,
+            review=review,
+        )
+
+    # --- reviews -----------------------------------------------------------------------------
+
+    def review(self, session_id: str, seq: int, status: str, reviewer: str, note: str = "") -> Review:
+        """Mark the answer at `seq` submitted, under review, approved or flagged, by `reviewer`, with a note.
+
+        QueryError for an unknown status, an empty reviewer (or over 120 characters) or a note
+        over 2,000 characters; SessionNotFoundError, or TurnNotFoundError when `seq` is not an answer.
+        """
+        checked_status, name, text = check_review(status, reviewer, note)
+        return self.store.review(session_id, seq, checked_status, name, text)
+
+    def review_of(self, session_id: str, seq: int) -> Review:
+        """The review of the answer at `seq`, with its history."""
+        return self.store.review_of(session_id, seq)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -232,6 +356,18 @@ class ChatService:
         context: PatientContext | None,
     ) -> Answer:
         return self.oracle.run(question, filters, overrides, callbacks, context)
+
+
+def _turn_messages(session: Session, seq: int) -> tuple[ChatMessage, ChatMessage]:
+    """(the question, the answer) of the turn whose answer is at `seq`; TurnNotFoundError if none."""
+    by_seq = {message.seq: message for message in session.messages}
+    answer, question = by_seq.get(seq), by_seq.get(seq - 1)
+    if answer is None or answer.role != "assistant" or question is None or question.role != "user":
+        raise TurnNotFoundError(
+            f"session {session.id!r} has no answer at seq {seq}; use the seq of an answer (a Turn's seq, "
+            "an assistant message's seq)"
+        )
+    return question, answer
 
 
 def history_of(session: Session) -> list[Exchange]:

@@ -1,14 +1,22 @@
 """Conversations on disk: one SQLite file, so sessions survive restarts of the CLI and the server.
 
-Schema (version 1, recorded in `PRAGMA user_version`)::
+Schema (version 2, recorded in `PRAGMA user_version`)::
 
     sessions(id, created_at, title, index_path, settings)            settings: JSON overrides
     messages(session_id, seq, role, content, standalone_question, answer_json, created_at)
+    reviews(id, session_id, seq, status, reviewer, note, at)         one row per review event
 
 A turn is two messages written in one transaction: the user's (`content` as typed,
 `standalone_question` as rewritten for retrieval) and the assistant's (`content` is the answer
 body with [n] markers, `answer_json` the whole `Answer`). `seq` numbers a session's messages
 from 1. Each call opens its own connection, so one store can serve many threads.
+
+Reviews: every change of an answer's review status is a row of `reviews` (`seq` is the assistant
+message's), in the order written (`id`); the latest is the answer's status. An answer without
+rows is `submitted`, so a new answer needs none. A system change (a regenerated answer sent back
+to `submitted`) has an empty `reviewer`. Rows go with their message and session (ON DELETE
+CASCADE). A version-1 file (no `reviews` table) is migrated in place, in one transaction, on
+first open: its answers are all `submitted`.
 
 The CLI and the server take the file from the `chat.db` setting (`--db`, `[chat] db` in
 rag-oracle.toml, or `$RAG_ORACLE_CHAT__DB`). When that is empty, or a `SessionStore` is made
@@ -35,10 +43,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag_oracle.errors import SessionNotFoundError, SessionStoreError
-from rag_oracle.types import Answer, ChatMessage, Session, SessionInfo
+from rag_oracle.errors import SessionNotFoundError, SessionStoreError, TurnNotFoundError
+from rag_oracle.types import Answer, ChatMessage, Review, ReviewEvent, ReviewStatus, Session, SessionInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_ENV = "RAG_ORACLE_CHAT__DB"
 _TITLE_CHARS = 80
 
@@ -61,6 +69,23 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (session_id, seq)
 );
 """
+# Version 2 added this table; creating it is the whole migration from version 1.
+_REVIEWS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('submitted', 'under_review', 'approved', 'flagged')),
+    reviewer TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    FOREIGN KEY (session_id, seq) REFERENCES messages(session_id, seq) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS reviews_by_turn ON reviews(session_id, seq, id);
+"""
+_SCHEMA_STATEMENTS = [part.strip() for part in (_SCHEMA + _REVIEWS_SCHEMA).split(";") if part.strip()]
+REGENERATED_NEW_INDEX = "Regenerated after the index changed; review again."
+REGENERATED_NEW_TEXT = "Regenerated with a different answer; review again."
 
 
 def default_db_path() -> Path:
@@ -88,6 +113,26 @@ def _load_answer(raw: str | None) -> Answer | None:
     return None if raw is None else Answer.model_validate_json(raw)
 
 
+def _index_checksum(answer: Answer | None) -> str:
+    return answer.provenance.index_checksum if answer is not None and answer.provenance is not None else ""
+
+
+def _review(rows: list[sqlite3.Row]) -> Review:
+    """The review an answer's event rows (oldest first) add up to; no rows: submitted."""
+    history = [ReviewEvent(status=r["status"], reviewer=r["reviewer"], note=r["note"], at=r["at"]) for r in rows]
+    if not history:
+        return Review()
+    latest = history[-1]
+    by_reviewer = [event.at for event in history if event.reviewer]
+    return Review(
+        status=latest.status,
+        reviewer=latest.reviewer,
+        note=latest.note,
+        reviewed_at=by_reviewer[-1] if by_reviewer else None,
+        history=history,
+    )
+
+
 class SessionStore:
     """Sessions and their messages in one SQLite file (created on first use)."""
 
@@ -111,22 +156,37 @@ class SessionStore:
     def _initialise(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=30)) as conn:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise SessionStoreError(
-                        f"sessions file {self.path} has schema version {version}, newer than this rag-oracle "
-                        f"understands ({SCHEMA_VERSION}); upgrade rag-oracle or use another --db"
-                    )
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.commit()
+            with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+                self._check_version(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute("PRAGMA journal_mode = WAL")  # not allowed inside a transaction
+                # One transaction creates a new file's tables or migrates a version-1 file (the
+                # reviews table is all version 2 adds), so a failure leaves the file as it was.
+                # The version is read again under the write lock: another process may have
+                # migrated it meanwhile.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    self._check_version(version)
+                    if version < SCHEMA_VERSION:
+                        for statement in _SCHEMA_STATEMENTS:
+                            conn.execute(statement)
+                        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
         except (sqlite3.DatabaseError, OSError) as exc:
             raise SessionStoreError(
                 f"cannot open the sessions file {self.path}: {exc}; point --db at a writable SQLite file"
             ) from None
         self._initialised = True
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise SessionStoreError(
+                f"sessions file {self.path} has schema version {version}, newer than this rag-oracle "
+                f"understands ({SCHEMA_VERSION}); upgrade rag-oracle or use another --db"
+            )
 
     def check(self) -> None:
         """Raise SessionStoreError unless the file can be read and written now (a health check).
@@ -142,6 +202,7 @@ class SessionStore:
             with closing(sqlite3.connect(uri, uri=True, timeout=2, isolation_level=None)) as conn:
                 conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
                 conn.execute("SELECT 1 FROM messages LIMIT 1").fetchall()
+                conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchall()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Rewriting the header with its own value needs write access (a read-only file or
@@ -182,7 +243,7 @@ class SessionStore:
         return _info(row)
 
     def get(self, session_id: str) -> Session:
-        """The session with all its messages."""
+        """The session with all its messages (each answer with its review)."""
         info = self.info(session_id)
         with self._connect() as conn:
             rows = conn.execute(
@@ -190,6 +251,12 @@ class SessionStore:
                 "WHERE session_id = ? ORDER BY seq",
                 (session_id,),
             ).fetchall()
+            events: dict[int, list[sqlite3.Row]] = {}
+            for event in conn.execute(
+                "SELECT seq, status, reviewer, note, at FROM reviews WHERE session_id = ? ORDER BY seq, id",
+                (session_id,),
+            ):
+                events.setdefault(event["seq"], []).append(event)
         messages = [
             ChatMessage(
                 seq=row["seq"],
@@ -198,6 +265,7 @@ class SessionStore:
                 standalone_question=row["standalone_question"],
                 answer=_load_answer(row["answer_json"]),
                 created_at=row["created_at"],
+                review=_review(events.get(row["seq"], [])) if row["role"] == "assistant" else None,
             )
             for row in rows
         ]
@@ -229,13 +297,105 @@ class SessionStore:
                 conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title[:_TITLE_CHARS], session_id))
         return seq + 1
 
-    def delete(self, session_id: str) -> None:
-        """Remove a session and its messages."""
+    def review_of(self, session_id: str, seq: int) -> Review:
+        """The review of the answer at `seq`; SessionNotFoundError, or TurnNotFoundError when `seq`
+        is not an answer of the session."""
         with self._connect() as conn:
+            self._answer_row(conn, session_id, seq)
+            return self._review_in(conn, session_id, seq)
+
+    def review(self, session_id: str, seq: int, status: ReviewStatus, reviewer: str, note: str = "") -> Review:
+        """Record a reviewer's change of the answer at `seq` (an event appended to its history).
+
+        Returns the review with that event as its latest. Errors as for `review_of`.
+        """
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # the check and the insert must not interleave with a delete
+            self._answer_row(conn, session_id, seq)
+            self._add_event(conn, session_id, seq, status, reviewer, note)
+            return self._review_in(conn, session_id, seq)
+
+    def replace_answer(self, session_id: str, seq: int, standalone_question: str, answer: Answer) -> Review:
+        """Store a regenerated answer for the turn whose answer is at `seq`, in one transaction:
+        the user message's standalone question and the assistant message's body and answer.
+
+        An answer under review, approved or flagged goes back to `submitted` (a system event with
+        the reason) when the new answer was read from another index (`provenance.index_checksum`)
+        or, from the same index, says something else (`answer.text`); otherwise its review stands.
+        Returns the review after the change. Errors as for `review_of`.
+        """
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # a review landing meanwhile is seen, not overwritten
+            row = self._answer_row(conn, session_id, seq)
+            question = conn.execute(
+                "SELECT role FROM messages WHERE session_id = ? AND seq = ?", (session_id, seq - 1)
+            ).fetchone()
+            if question is None or question["role"] != "user":
+                raise TurnNotFoundError(f"the answer at seq {seq} of session {session_id!r} has no question before it")
+            old = _load_answer(row["answer_json"])
+            current = self._review_in(conn, session_id, seq)
+            conn.execute(
+                "UPDATE messages SET standalone_question = ? WHERE session_id = ? AND seq = ?",
+                (standalone_question, session_id, seq - 1),
+            )
+            conn.execute(
+                "UPDATE messages SET content = ?, answer_json = ? WHERE session_id = ? AND seq = ?",
+                (answer.text, _answer_json(answer), session_id, seq),
+            )
+            if current.status != "submitted":
+                reason = None
+                if _index_checksum(old) != _index_checksum(answer):
+                    reason = REGENERATED_NEW_INDEX
+                elif old is None or old.text != answer.text:
+                    reason = REGENERATED_NEW_TEXT
+                if reason is not None:
+                    self._add_event(conn, session_id, seq, "submitted", "", reason)
+                    current = self._review_in(conn, session_id, seq)
+            return current
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session, its messages and their reviews."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM reviews WHERE session_id = ?", (session_id,))
             conn.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
             deleted = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
         if not deleted:
             raise SessionNotFoundError(f"no session {session_id!r}; list the sessions to see their ids")
+
+    # --- internals ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _answer_row(conn: sqlite3.Connection, session_id: str, seq: int) -> sqlite3.Row:
+        """The assistant message at `seq`, or the error that says why there is none."""
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+            raise SessionNotFoundError(f"no session {session_id!r}; list the sessions to see their ids")
+        row = conn.execute(
+            "SELECT role, answer_json FROM messages WHERE session_id = ? AND seq = ?", (session_id, seq)
+        ).fetchone()
+        if row is None or row["role"] != "assistant":
+            what = "no message" if row is None else "a question, not an answer"
+            raise TurnNotFoundError(
+                f"session {session_id!r} has {what} at seq {seq}; use the seq of an answer (a Turn's seq, "
+                "an assistant message's seq)"
+            )
+        return row
+
+    @staticmethod
+    def _add_event(
+        conn: sqlite3.Connection, session_id: str, seq: int, status: ReviewStatus, reviewer: str, note: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO reviews (session_id, seq, status, reviewer, note, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, seq, status, reviewer, note, _now()),
+        )
+
+    @staticmethod
+    def _review_in(conn: sqlite3.Connection, session_id: str, seq: int) -> Review:
+        rows = conn.execute(
+            "SELECT status, reviewer, note, at FROM reviews WHERE session_id = ? AND seq = ? ORDER BY id",
+            (session_id, seq),
+        ).fetchall()
+        return _review(rows)
 
 
 _INFO_QUERY = (

@@ -133,10 +133,11 @@ def serve(
     listening on another address, add the names clients use with --allowed-host.
     """
     from rag_oracle.optional import require
+
+    uvicorn = require("uvicorn", extra="server", purpose="The HTTP server")
     from rag_oracle.server import create_app
     from rag_oracle.server.config import ServerConfig
 
-    uvicorn = require("uvicorn", extra="server", purpose="The HTTP server")
     server_flags = {
         "host": host,
         "port": port,
@@ -155,12 +156,14 @@ def serve(
     server = settings.server
     service = _chat_service(settings, index_dir)
     config = ServerConfig.from_settings(server)
-    app = create_app(service, config)
-    service.warm_up()  # /healthz answering then means the model is loaded, not that it is about to be
+    # It listens at once and loads the model in the background: /healthz says "starting" (503) until
+    # it has, and questions sent meanwhile wait for it rather than each loading it.
+    app = create_app(service, config, warm_up=True)
     for warning in _exposure_warnings(server, bool(config.api_key)):
         click.echo(f"warning: {warning}", err=True)
     click.echo(
-        f"rag-oracle: index {service.index_path}, sessions {service.store.path}, http://{server.host}:{server.port}/",
+        f"rag-oracle: index {service.index_path}, sessions {service.store.path}, http://{server.host}:{server.port}/ "
+        "(loading the model: /healthz says ready when done)",
         err=True,
     )
     # proxy_headers=False: uvicorn's own handling believes X-Forwarded-For from 127.0.0.1 and rewrites
@@ -200,9 +203,10 @@ def chat(
 ) -> None:
     """Converse in the terminal: follow-ups ("and in the elderly?") use the conversation so far.
 
-    Commands: /new, /sessions, /open ID, /export FILE, /delete ID, /help, /quit.
+    Commands: /new, /sessions, /open ID, /edit QUESTION, /export FILE, /delete ID, /help, /quit.
     """
     from rag_oracle.chat.repl import ChatRepl
+    from rag_oracle.cli.progress import Spinner
 
     try:
         import readline  # noqa: F401  (line editing and history for input())
@@ -216,5 +220,10 @@ def chat(
         def on_token(piece: str) -> None:
             click.echo(piece, nl=False, err=True)
 
+    def progress() -> Spinner:  # on stderr, and only when it is a terminal
+        spinner = Spinner("rewriting")
+        spinner.watch_model(service.oracle.embedder)
+        return spinner
+
     click.echo(f"index {service.index_path}; sessions in {service.store.path}", err=True)
-    ChatRepl(service, read=input, write=click.echo, session_id=session_id, on_token=on_token).run()
+    ChatRepl(service, read=input, write=click.echo, session_id=session_id, on_token=on_token, progress=progress).run()

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level
-from rag_oracle.answer.question import DOSE_INTENTS, QUANTITY_INTENTS, analyse
+from rag_oracle.answer.question import DOSE_INTENTS, QUANTITY_INTENTS, analyse, population_phrase
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.base import OnToken
 from rag_oracle.settings import AnswerSettings
@@ -85,6 +85,23 @@ _ROLE_BONUS = {
     "method": -0.15,
 }
 _SPECIAL = {"children", "pregnancy", "renal", "hepatic", "older adults"}
+
+
+# What a declined answer says it found no statement of, by the question's intent.
+_ASKED = {
+    "start_dose": "a starting dose",
+    "max_dose": "a maximum dose",
+    "dose": "a dose",
+    "taper": "a taper schedule",
+    "hold": "how long to hold it or when to restart it",
+    "duration": "a duration",
+    "threshold": "a target or threshold",
+    "choice": "a preferred choice",
+    "monitoring": "what to monitor",
+    "interactions": "its interactions",
+    "adverse_effects": "its adverse effects",
+    "yes_no": "a yes or no answer",
+}
 
 
 @dataclass
@@ -144,7 +161,10 @@ class ExtractiveGenerator:
         self._score(question, analysis, candidates, vecs, query_vec, passages)
         direct = self._direct(analysis, candidates, vecs, passages)
         if not direct:
-            what = "what the question asks" if analysis.intent == "general" else analysis.intent.replace("_", " ")
+            what = _ASKED.get(analysis.intent, "what the question asks")
+            population = population_phrase(analysis.population)
+            if population and analysis.intent != "general":
+                what = f"{what} {population}"
             return Draft(generator=generator, declined=f"no statement of the relevant passages gives {what}")
         chosen = self._select(candidates, vecs, passages, direct)
         # Nothing is written token by token here, so `on_token` is never called.

@@ -1,7 +1,8 @@
 """Optional API-key auth: when the server has a key, every /v1 route wants `Authorization: Bearer <key>`.
 
 `presents_key` is the same comparison for middleware (the rate limit) and for /healthz, which
-shows file paths only to callers that may see them (`may_see_paths`).
+shows file paths only to callers that may see them (`may_see_paths`). `require_reviewer` decides
+who may change an answer's review status: a key holder, or, without a key, this machine only.
 """
 
 from __future__ import annotations
@@ -39,6 +40,21 @@ def may_see_paths(request: Request) -> bool:
     if expected:
         return presents_key(request.scope, expected)
     return is_loopback(request.client.host if request.client else None)
+
+
+def require_reviewer(request: Request) -> None:
+    """Who may review answers: with an API key, whoever presents it (`require_api_key` has already
+    checked it on every /v1 route); without one, clients on this machine only, as for `may_see_paths`.
+    Anyone else gets 403."""
+    if request.app.state.config.api_key:
+        return
+    if not is_loopback(request.client.host if request.client else None):
+        raise ApiError(
+            403,
+            "review_not_allowed",
+            "reviewing answers from another machine needs an API key: start the server with "
+            "RAG_ORACLE_API_KEY set and send it as 'Authorization: Bearer <key>'",
+        )
 
 
 def require_api_key(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag_oracle.chat import MAX_QUESTION_CHARS, SessionInfo
 from rag_oracle.retrieve import Filters
-from rag_oracle.types import Document, Hit
+from rag_oracle.types import Document, Hit, PatientContext, ReviewStatus
 
 
 class _Request(BaseModel):
@@ -44,6 +44,9 @@ class AskRequest(_Request):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The clinical question.")
     filters: Filters | None = Field(None, description="Year range, publication types, sources.")
     settings: SettingsOverrides | None = None
+    context: PatientContext | None = Field(
+        None, description="The patient the question is about; it becomes the question's population."
+    )
     stream: bool = Field(False, description="Answer as server-sent events (as do ?stream=true and Accept).")
 
 
@@ -56,6 +59,38 @@ class MessageCreate(_Request):
     content: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question or follow-up.")
     filters: Filters | None = None
     settings: SettingsOverrides | None = Field(None, description="On top of the session's settings, this turn only.")
+    context: PatientContext | None = Field(None, description="The patient the question is about.")
+    standalone_question: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description="The question to search for instead of the follow-up's rewrite (an edited 'Searched as').",
+    )
+    stream: bool = False
+
+
+class ReviewRequest(_Request):
+    """A reviewer's change of an answer's review status."""
+
+    status: ReviewStatus = Field(description="submitted, under_review, approved or flagged.")
+    reviewer: str = Field(min_length=1, max_length=120, description="Who reviews (a name or initials).")
+    note: str = Field("", max_length=2000, description="Why: what was checked, or what is wrong.")
+
+
+class RegenerateRequest(_Request):
+    """Answer a stored turn again, in its place (its review goes back to submitted if the answer changed)."""
+
+    standalone_question: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description="The question to search for; omitted: the turn's stored standalone question.",
+    )
+    context: PatientContext | None = Field(
+        None, description="The patient; omitted: the one the stored answer was about ({} drops it)."
+    )
+    settings: SettingsOverrides | None = Field(None, description="On top of the session's settings.")
+    filters: Filters | None = None
     stream: bool = False
 
 
@@ -75,16 +110,23 @@ class DocumentResponse(BaseModel):
 
 
 class Health(BaseModel):
-    """What /healthz answers: 200 and `ok` when every check passes, else 503 and `unhealthy`.
+    """What /healthz answers: 200 and `ok` when every check passes; 503 and `starting` while the
+    model loads at startup (questions sent meanwhile wait); 503 and `unhealthy` when a check failed.
 
     Paths and failure details (which may name files) are shown only to callers allowed to see
     them: with an API key, those that send it; without one, clients on this machine.
     """
 
-    status: Literal["ok", "unhealthy"] = Field(description="'unhealthy' (and HTTP 503) when a check failed.")
-    checks: dict[str, Literal["ok", "failed"]] = Field(
+    status: Literal["ok", "starting", "unhealthy"] = Field(
+        description="'starting' (HTTP 503) while the model loads; 'unhealthy' (HTTP 503) when a check failed."
+    )
+    ready: bool = Field(
+        description="The model is loaded and a first question answered: questions are answered without waiting."
+    )
+    checks: dict[str, Literal["ok", "loading", "failed"]] = Field(
         description="Each check: 'index' (the opened index is whole), 'sessions' (the sessions file answers a "
-        "read and takes a write lock)."
+        "read and takes a write lock), 'model' (loaded at startup: 'loading' until it has, 'failed' if it could "
+        "not be; only when the server warms up, as `rag-oracle serve` does)."
     )
     version: str = Field(description="rag-oracle's version.")
     documents: int = Field(description="Documents in the index.")
@@ -112,8 +154,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Invalid input (empty question, bad filter or setting), or a Host the server does not answer to.",
         401: "API key missing or wrong.",
-        403: "A web page of another origin may not change anything here (Origin, Sec-Fetch-Site).",
-        404: "No such session or document.",
+        403: "A web page of another origin may not change anything here (Origin, Sec-Fetch-Site); "
+        "reviewing from another machine needs the server to have an API key.",
+        404: "No such session, answer (turn) or document.",
         413: "Request body too large.",
         422: "Request body does not match the schema.",
         429: "Rate limit exceeded; see Retry-After.",

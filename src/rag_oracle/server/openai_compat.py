@@ -118,7 +118,7 @@ def _stream(
 
     async def source() -> AsyncIterator[dict]:
         yield {"data": chunk(Delta(role="assistant", content=""))}
-        work = lambda on_retrieved, on_token: service.ask(question, history=history)  # noqa: E731
+        work = lambda on_retrieved, on_token, on_stage: service.ask(question, history=history)  # noqa: E731
         async for name, payload in events(work):
             if name == "answer":
                 for piece in pieces(render_reply(payload.answer)):

@@ -24,21 +24,24 @@ _STREAM_DOC = {"text/event-stream": {"schema": {"type": "string", "description":
     summary="A cited answer to one question (no session)",
 )
 def ask(body: AskRequest, request: Request, service: Service):
-    """Retrieves passages and composes a cited answer (or an abstention). Streams as server-sent
-    events when `stream` is true, `?stream=true` is given, or the client accepts text/event-stream."""
+    """Retrieves passages and composes a cited answer (or an abstention); `context` (the patient)
+    becomes the question's population. Streams as server-sent events when `stream` is true,
+    `?stream=true` is given, or the client accepts text/event-stream."""
     overrides = body.settings.as_dict() if body.settings else None
     if wants_stream(request, body.stream):
         service.check(body.question, overrides)
         return answer_stream(
-            lambda on_retrieved, on_token: service.ask(
+            lambda on_retrieved, on_token, on_stage: service.ask(
                 body.question,
                 filters=body.filters,
                 overrides=overrides,
+                context=body.context,
                 on_retrieved=on_retrieved,
                 on_token=on_token,
+                on_stage=on_stage,
             )
         )
-    return service.ask(body.question, filters=body.filters, overrides=overrides)
+    return service.ask(body.question, filters=body.filters, overrides=overrides, context=body.context)
 
 
 @router.get("/v1/search", response_model=SearchResponse, summary="Ranked passages")

@@ -2,6 +2,9 @@
 
 Events, in order:
 
+- `stage`: `{"stage": name, "elapsed_ms": ms}` as each stage starts ("rewriting" (not for a
+  regenerated turn), "retrieving", "composing", "verifying" (not for an abstention)), `elapsed_ms`
+  counted from the start of the stream; interleaved with the events below;
 - `retrieval`: `{"hits": [{rank, chunk_id, doc_id, title, year, score}, ...]}` once passages are found;
 - `token`: `{"text": "..."}` for each piece of the LLM's draft (LLM generator only; unverified);
 - `answer`: the turn (`question`, `standalone_question`, `answer`, session id and seq): the
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 
 import anyio.to_thread
@@ -25,7 +29,8 @@ from rag_oracle.types import Hit
 
 OnRetrieved = Callable[[list[Hit]], None]
 OnToken = Callable[[str], None]
-Work = Callable[[OnRetrieved, OnToken], Turn]
+OnStage = Callable[[str], None]
+Work = Callable[[OnRetrieved, OnToken, OnStage], Turn]
 
 
 def wants_stream(request: Request, flag: bool) -> bool:
@@ -49,6 +54,7 @@ async def events(work: Work) -> AsyncIterator[tuple[str, object]]:
     """(event name, payload) pairs while `work` runs in a thread; ends after `answer` or `error`."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, object] | None] = asyncio.Queue()
+    started = time.perf_counter()
 
     def put(item: tuple[str, object]) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
@@ -59,9 +65,12 @@ async def events(work: Work) -> AsyncIterator[tuple[str, object]]:
     def on_token(text: str) -> None:
         put(("token", {"text": text}))
 
+    def on_stage(name: str) -> None:
+        put(("stage", {"stage": name, "elapsed_ms": round((time.perf_counter() - started) * 1000, 2)}))
+
     async def run() -> None:
         try:
-            turn = await anyio.to_thread.run_sync(work, on_retrieved, on_token)
+            turn = await anyio.to_thread.run_sync(work, on_retrieved, on_token, on_stage)
             queue.put_nowait(("answer", turn))
         except Exception as exc:  # reported to the client as an event: the status line is already sent
             status, code, message = classify(exc)

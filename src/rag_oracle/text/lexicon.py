@@ -165,13 +165,15 @@ def drugs_in(text: str) -> frozenset[str]:
 POPULATIONS: dict[str, re.Pattern] = {
     "children": re.compile(
         r"\b(?:child(?!-pugh)|children|childhood|paediatric|pediatric|infants?|neonat\w*|newborns?|adolescents?|kids|"
-        r"(?:aged|under|below|younger than|up to) (?:1[0-7]|[1-9]) years)\b",
+        r"(?:aged|under|below|younger than|up to) (?:1[0-7]|[1-9]) years|"
+        r"(?:1[0-7]|[1-9])[- ](?:years?|months?|weeks?)[- ]old|[1-9]\d?[- ](?:months?|weeks?|days?)[- ]old)\b",
         re.I,
     ),
     "older adults": re.compile(
         r"\b(?:older (?:adults?|people|patients|persons|or debilitated)|elderly|geriatric|frail|debilitated|"
         r"aged (?:65|70|75|80)(?: years)?(?: and| or)? (?:older|over)|(?:over|above) (?:60|65|70|75|80)|"
-        r"(?:65|70|75|80) years (?:and|or) (?:older|over)|aged (?:65|70|75|80)|age (?:65|70|75|80) years or older)\b",
+        r"(?:65|70|75|80) years (?:and|or) (?:older|over)|aged (?:65|70|75|80)|age (?:65|70|75|80) years or older|"
+        r"(?:6[5-9]|[7-9]\d|1[01]\d)[- ]years?[- ]old)\b",
         re.I,
     ),
     "adults": re.compile(
