@@ -10,7 +10,7 @@ A question goes:
    document, then those whose stored vector is similar enough to the question; none: the
    answer abstains and no generator is asked;
 3. draft: the generator writes a `Draft` citing the passages by number (`callbacks.on_token`
-   receives an LLM's text as it streams);
+   receives an LLM's text as it streams, or a non-streaming generator's whole draft at once);
 4. finish: the answer builder verifies the draft, cites conflicts, adds related questions,
    decides yes/no questions and stamps provenance.
 
@@ -47,7 +47,7 @@ from rag_oracle.index.store import Index, check_embedder
 from rag_oracle.retrieve import make_retriever
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings
-from rag_oracle.types import Answer, Filters, Hit, PatientContext, Provenance
+from rag_oracle.types import Answer, Draft, Filters, Hit, PatientContext, Provenance
 from rag_oracle.version import __version__
 
 log = logging.getLogger("rag_oracle")
@@ -66,6 +66,18 @@ class Callbacks:
     def stage(self, name: str) -> None:
         if self.on_stage is not None:
             self.on_stage(name)
+
+
+def draft_text(draft: Draft) -> str:
+    """A draft's sections as text with the passage numbers the generator cited (unverified)."""
+    blocks = []
+    for section in draft.sections:
+        lines = [f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in section.sentences]
+        if section.kind == "direct":
+            blocks.append(" ".join(lines))
+        else:
+            blocks.append("\n".join([section.title, *(f"- {line}" for line in lines)]))
+    return "\n\n".join(blocks)
 
 
 def settings_hash(settings: Settings) -> str:
@@ -149,6 +161,10 @@ class Pipeline:
             answer = builder.abstain(question, selection, generator.label)
         else:
             draft = generator.draft(question, selection.passages, on_token=callbacks.on_token)
+            if callbacks.on_token is not None and not draft.raw_text and draft.sections:
+                # A generator that does not stream (the extractive one) hands over its whole draft at
+                # once: the reader sees its sections while they are verified.
+                callbacks.on_token(draft_text(draft))
             callbacks.stage("verifying")
             answer = builder.finish(question, draft, selection)
         done = perf_counter()

@@ -134,7 +134,15 @@ class CitedSpan(_Frozen):
 
 
 StudyType = Literal[
-    "guideline", "systematic_review", "meta_analysis", "rct", "cohort", "case_control", "case_report", "review"
+    "guideline",
+    "systematic_review",
+    "meta_analysis",
+    "rct",
+    "cohort",
+    "case_control",
+    "case_report",
+    "drug_label",
+    "review",
 ]
 
 
@@ -275,6 +283,7 @@ class AnswerDates(_Frozen):
     index_updated: str = Field("", description="UTC ISO time the index was last written (its manifest).")
     newest_evidence_year: int | None = Field(None, description="Publication year of the newest cited source.")
     oldest_evidence_year: int | None = Field(None, description="Publication year of the oldest cited source.")
+    undated_sources: int = Field(0, description="Cited sources with no publication year (the years above omit them).")
     answered_at: str = Field("", description="UTC ISO time the answer was composed.")
 
 

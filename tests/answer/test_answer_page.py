@@ -35,6 +35,7 @@ from rag_oracle.types import (
         (["Observational Study"], "cohort"),
         (["Case-Control Studies"], "case_control"),
         (["Case Reports"], "case_report"),
+        (["Drug Monograph"], "drug_label"),
         (["Review"], "review"),
         (["Journal Article"], None),
         ([], None),
@@ -208,3 +209,13 @@ def test_a_stated_harm_answers_a_safety_question_no():
     assert polarity(harm, question) == "no"
     assert polarity("No falls or fractures occurred with clonazepam in the elderly.", question) == "yes"
     assert polarity("Lorazepam is safe in the elderly.", "Is lorazepam safe in the elderly?") == "yes"
+
+
+def test_undated_sources_are_not_outdated_by_a_year():
+    from rag_oracle.answer.render import evidence_phrase
+
+    answer = Answer(question="q", abstained=False, references=[_reference(1, 2022), _reference(2, None)])
+    dates = answer_dates("2026-11-30T10:00:00Z", answer)
+    assert dates.undated_sources == 1
+    assert evidence_phrase(dates) == "newest dated source 2022, 1 cited source undated"
+    assert evidence_phrase(dates.model_copy(update={"undated_sources": 0})) == "newest cited source 2022"

@@ -181,3 +181,22 @@ def test_an_llm_draft_quoting_another_drugs_dose_loses_that_sentence(planted_ind
     # sertraline's dose, quoted from a clonazepam passage, is not a clonazepam dose
     assert "50 mg" not in body
     assert any("another drug, population or indication" in " ".join(c.reasons) for c in answer.verification)
+
+
+@pytest.mark.slow
+def test_a_narrower_groups_target_does_not_answer_for_all_older_adults(oracle) -> None:
+    # "A reasonable approach ... 130 to 150 mmHg" sits under "Frail older adults ...": for a
+    # 70-year-old it led the answer (issue 12's physician read); the frail target is not theirs
+    answer = oracle.ask("What is the blood pressure target for a 70 year old?")
+    assert "130 to 150 mmHg" not in _body(answer)
+    assert "below 130 mmHg" in answer.sections[0].sentences[0].text
+    frail = oracle.ask("What is the blood pressure target for frail older adults?")
+    assert "130 to 150 mmHg" in frail.sections[0].sentences[0].text
+
+
+@pytest.mark.slow
+def test_a_predicate_alone_does_not_decide_a_verdict(oracle) -> None:
+    # "Urgent referral is needed for warning signs ..." shares only "needed" with the question; it
+    # made the verdict "Needed" against the guideline's watchful waiting (issue 12's physician read)
+    answer = oracle.ask("Is amoxicillin needed for acute sinusitis in adults?")
+    assert answer.verdict != "Needed" and answer.decision != "yes"

@@ -199,3 +199,19 @@ def test_make_rewriter_follows_the_generator(settings: Settings) -> None:
     assert make_rewriter(settings, UniformStatistics()).name == "turn-rules"
     llm_settings = settings.with_overrides({"answer": {"generator": "llm"}})
     assert make_rewriter(llm_settings, UniformStatistics()).name == "llm"
+
+
+def test_the_patient_the_alternative_and_a_taper_s_length(rewriter: TurnRewriter) -> None:
+    # found by a physician reading live conversations (issue 12)
+    assert _chain(
+        rewriter,
+        "How long should warfarin be held before hip surgery?",
+        "does he need bridging?",
+        "what can I prescribe instead?",
+    ) == [
+        "Does a patient on warfarin need bridging before hip surgery?",
+        "What can I prescribe instead of warfarin before hip surgery?",
+    ]
+    assert _chain(rewriter, "How do I taper clonazepam in older adults?", "how long does it take?") == [
+        "How long does a clonazepam taper take in older adults?"
+    ]

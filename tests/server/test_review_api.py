@@ -147,7 +147,7 @@ def test_stage_events_precede_what_each_stage_produces(client: TestClient) -> No
         r.read()
     events = _events(r)
     names = [name if name != "stage" else data["stage"] for name, data in events]
-    assert names == ["rewriting", "retrieving", "retrieval", "composing", "verifying", "answer"]
+    assert names == ["rewriting", "retrieving", "retrieval", "composing", "token", "verifying", "answer"]
     elapsed = [data["elapsed_ms"] for name, data in events if name == "stage"]
     assert elapsed == sorted(elapsed) and all(isinstance(ms, float) for ms in elapsed)
 

@@ -261,6 +261,7 @@ def answer_dates(index_updated: str, answer: Answer) -> AnswerDates:
         index_updated=index_updated,
         newest_evidence_year=max(years) if years else None,
         oldest_evidence_year=min(years) if years else None,
+        undated_sources=sum(1 for ref in answer.references if not ref.year),
         answered_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
 

@@ -424,7 +424,9 @@ def polarity(sentence: str, question: str) -> Verdict | None:
     """
     if _NOT_A_FINDING.search(sentence) or (_METHOD.search(sentence) and not _STATISTIC.search(sentence)):
         return None
-    asked = content_terms(question)
+    # What the question is about, without the predicate it asks of it: "Urgent referral is needed for
+    # ..." shares only "needed" with "Is amoxicillin needed ...?" and does not answer it.
+    asked = content_terms(question) - _PREDICATE_TERMS or content_terms(question)
     best, best_overlap = None, 0
     sentence = _PARENTHESIS.sub(_parenthesis, sentence)
     for clause in _clauses(sentence):
@@ -475,6 +477,14 @@ def decide(question: str, answer: Answer) -> Verdict | None:
     if verdict != "maybe" and any(polarity(s, question) == opposite for s in others):
         return None
     return verdict
+
+
+_PREDICATE_TERMS = frozenset(
+    content_terms(
+        "needed need needs necessary required require requires recommended recommend safe safely indicated "
+        "contraindicated effective appropriate useful beneficial should"
+    )
+)
 
 
 # The predicate a yes/no question asks about, as a badge would word it, most specific first.

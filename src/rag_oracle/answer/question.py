@@ -71,7 +71,10 @@ _INTENT_WORDS = (
             "discontinued stopped held hold restarted resumed target threshold goal level count score define "
             "defined duration long days weeks recommended suggested used given usual typical oral daily single "
             "adjusted adjustment needed required appropriate indicated considered listed safe generally "
-            "calls corresponds indicates roughly equivalent according label most fast slow does need"
+            "calls corresponds indicates roughly equivalent according label most fast slow does need "
+            # how people type a question: "is it ok", "what can I prescribe instead", "does he need"
+            "ok okay fine alright instead prescribe prescribed give take taking use using i me my you your "
+            "he she him her his hers we our it its they them their this that"
         )
     )
     | GENERIC
@@ -79,7 +82,8 @@ _INTENT_WORDS = (
 _POPULATION_WORDS = frozenset(
     tokenize_one(
         "children child adults adult older elderly aged years age pregnancy pregnant breastfeeding lactation "
-        "renal kidney hepatic liver impairment patients patient people frail debilitated under over"
+        "renal kidney hepatic liver impairment patients patient people frail debilitated under over "
+        "kids kid infant infants baby babies toddler toddlers teen teens teenager teenagers adolescent adolescents"
     )
 )
 _RENAL_WORDS = frozenset(tokenize_one("creatinine clearance crcl egfr ml min mL/min"))

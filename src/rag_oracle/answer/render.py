@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rag_oracle.text.publication import study_label
 from rag_oracle.text.untrusted import terminal_safe
-from rag_oracle.types import Answer, Reference
+from rag_oracle.types import Answer, AnswerDates, Reference
 
 
 def authors_line(authors: list[str], limit: int = 3) -> str:
@@ -48,15 +48,25 @@ def reference_line(ref: Reference) -> str:
     return ". ".join(p.rstrip(".") for p in parts)
 
 
+def evidence_phrase(dates: AnswerDates) -> str:
+    """'newest cited source 2022', or with undated sources 'newest dated source 2022, 1 cited source
+    undated' (a year cannot be claimed newest over sources whose year is unknown); '' for none."""
+    undated = dates.undated_sources
+    some = f"{undated} cited source{'s' if undated != 1 else ''} undated"
+    if dates.newest_evidence_year and undated:
+        return f"newest dated source {dates.newest_evidence_year}, {some}"
+    if dates.newest_evidence_year:
+        return f"newest cited source {dates.newest_evidence_year}"
+    return some if undated else ""
+
+
 def dates_line(answer: Answer) -> str:
     """'Last updated: index 2026-11-30 · newest cited source 2022'; empty without dates."""
     dates = answer.dates
     if dates is None or not dates.index_updated:
         return ""
-    line = f"Last updated: index {dates.index_updated[:10]}"
-    if dates.newest_evidence_year:
-        line += f" · newest cited source {dates.newest_evidence_year}"
-    return line
+    evidence = evidence_phrase(dates)
+    return f"Last updated: index {dates.index_updated[:10]}" + (f" · {evidence}" if evidence else "")
 
 
 def render_markdown(answer: Answer, *, show_passages: bool = True) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from rag_oracle.answer.render import reference_line
+from rag_oracle.answer.render import evidence_phrase, reference_line
 from rag_oracle.chat.store import Session
 from rag_oracle.text.untrusted import plain_markdown
 from rag_oracle.types import Answer, Review
@@ -79,12 +79,10 @@ def answer_status_lines(answer: Answer, review: Review | None) -> list[str]:
     if labels:
         lines.append(f"*Patient:* {' · '.join(labels)}")
     dates = answer.dates
-    if dates is not None and (dates.index_updated or dates.newest_evidence_year):
-        parts = []
-        if dates.index_updated:
-            parts.append(f"index {dates.index_updated[:10]}")
-        if dates.newest_evidence_year:
-            parts.append(f"newest cited source {dates.newest_evidence_year}")
+    if dates is not None and (dates.index_updated or evidence_phrase(dates)):
+        parts = [f"index {dates.index_updated[:10]}"] if dates.index_updated else []
+        if evidence_phrase(dates):
+            parts.append(evidence_phrase(dates))
         lines.append(f"*Last updated:* {' · '.join(parts)}")
     if review is not None:
         line = f"*Review:* {REVIEW_LABELS[review.status]}"

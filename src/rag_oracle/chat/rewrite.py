@@ -105,6 +105,8 @@ _WHICH = re.compile(r"^which\s+(?=(?:is|are|one|ones|would|should|do|does|of)\b)
 _DIFFERS = re.compile(r"\b(?:different|differ|same|change[sd]?|higher|lower|adjusted|adjust)\b", re.I)
 _COMPARES = re.compile(r"\b(?:equivalent|equal|compared?|corresponds?)\b", re.I)
 _DOSE = re.compile(r"\b(?:doses?|dosage|dosing)\b", re.I)
+_PATIENT_PRONOUN = re.compile(r"\b(?:he|she|him|her|the patient|my patient)\b", re.I)
+_INSTEAD = re.compile(r"\binstead\b(?!\s+of\b)", re.I)
 _SWITCH = re.compile(r"\bswitch\w*\b", re.I)
 _RESTART = re.compile(r"\b(?:restart\w*|resum\w*)\b", re.I)
 _QUANTITY_NOUN = re.compile(r"\b(?:dose|dosage|target|threshold|goal)\b", re.I)
@@ -337,6 +339,14 @@ class TurnRewriter:
             if mine.drugs and self._own_topic(head, analyse(head, self.statistics), parts):
                 return message  # "Warfarin bridging?": a new subject of its own ("and sertraline for anxiety?" is not)
             return self._replace(parts, body, mine)
+        if not mine.drugs and parts.drugs and (patient := _PATIENT_PRONOUN.search(body)):
+            # "does he need bridging?": he is a patient on the drug asked about
+            said = f"{body[: patient.start()]}a patient on {parts.subject}{body[patient.end() :]}"
+            return _sentence(_insert_before_population(said, self._context(parts, body)))
+        if parts.subject and (instead := _INSTEAD.search(body)) and not mine.drugs:
+            # "what can I prescribe instead?": instead of the previous subject, for the same patient
+            said = f"{body[: instead.end()]} of {parts.subject}{body[instead.end() :]}"
+            return _sentence(_insert_before_population(said, self._context(parts, body)))
         if _SWITCH.search(body) and not mine.drugs and len(parts.drugs) >= 2:
             return self._switch(history, parts, body)
         if _COMPARES.search(body) and mine.drugs and set(mine.drugs) - set(parts.analysis.drugs):
@@ -463,6 +473,8 @@ class TurnRewriter:
         context = self._context(parts, body, restart=restart)
         if own_population:
             context = f"{context} {own_population}".strip()
+        if mine.intent == "duration" and parts.analysis.intent == "taper":
+            return _sentence(f"How long does a {subject} taper take {context}")  # "how long does it take?"
         templates = {
             "max_dose": f"What is the maximum dose of {subject} {context}",
             "start_dose": f"What is the starting dose of {subject} {context}",

@@ -87,6 +87,22 @@ _ROLE_BONUS = {
 _SPECIAL = {"children", "pregnancy", "renal", "hepatic", "older adults"}
 
 
+# Groups narrower than an age group, whose targets and doses differ ("individualized", "130 to 150
+# mmHg"): a statement about them answers a question about older adults only when it is asked.
+_NARROWER = re.compile(
+    r"\b(?:frail\w*|institutionali[sz]ed|nursing[- ]homes?|care homes?|residential care|"
+    r"limited life expectancy|end of life|palliative|advanced dementia)\b",
+    re.I,
+)
+
+
+def _unlabelled_narrower(candidate: _Candidate) -> bool:
+    """Whether the candidate's heading or scope names a narrower group its own words do not."""
+    statement = candidate.evidence.statement
+    context = " ".join([statement.section, statement.scope_text])
+    return bool(_NARROWER.search(context)) and not _NARROWER.search(candidate.text)
+
+
 # What a declined answer says it found no statement of, by the question's intent.
 _ASKED = {
     "start_dose": "a starting dose",
@@ -152,6 +168,11 @@ class ExtractiveGenerator:
         outlying = {c.statements[0][2] for c in find_conflicts(analysis, evidence, passages) if c.outlier}
         evidence = [e for e in evidence if not any(o in e.statement.text for o in outlying)]
         candidates = self._candidates(evidence, passages, documents)
+        narrow_asked = bool(_NARROWER.search(question))
+        if not narrow_asked:
+            # A statement under "Frail older adults" that does not say so itself would give the frail
+            # target to every older adult: left out unless the question asks about that group.
+            candidates = [c for c in candidates if not _unlabelled_narrower(c)]
         if not candidates:
             return Draft(generator=generator, declined="no statement of the relevant passages is about the question")
         query_vec = self.embedder.embed_query(question)
@@ -159,7 +180,9 @@ class ExtractiveGenerator:
             [embedding_text(passages[c.hit_index].document.title, c.text) for c in candidates]
         )
         self._score(question, analysis, candidates, vecs, query_vec, passages)
-        direct = self._direct(analysis, candidates, vecs, passages)
+        # one that says so may be shown, labelled, but does not lead an answer about the wider group
+        narrower = set() if narrow_asked else {i for i, c in enumerate(candidates) if _NARROWER.search(c.text)}
+        direct = self._direct(analysis, candidates, vecs, passages, narrower)
         if not direct:
             what = _ASKED.get(analysis.intent, "what the question asks")
             population = population_phrase(analysis.population)
@@ -228,9 +251,15 @@ class ExtractiveGenerator:
                 c.score -= 0.1
 
     def _direct(
-        self, analysis: QuestionAnalysis, candidates: list[_Candidate], vecs: np.ndarray, passages: list[Hit]
+        self,
+        analysis: QuestionAnalysis,
+        candidates: list[_Candidate],
+        vecs: np.ndarray,
+        passages: list[Hit],
+        narrower: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> list[int]:
-        """The one or two statements that lead: allowed to lead, giving what the intent asks for."""
+        """The one or two statements that lead: allowed to lead, giving what the intent asks for
+        (never one about a narrower group than the question's, `narrower`)."""
         leads = [i for i, c in enumerate(candidates) if c.evidence.leads]
         if analysis.intent == "general":
             # "What is X?": a definition, which abstracts state as background, is the answer
@@ -240,7 +269,7 @@ class ExtractiveGenerator:
 
         def fits(i: int) -> bool:
             e = candidates[i].evidence
-            if not e.on_topic or (quantity and not e.shape):
+            if i in narrower or not e.on_topic or (quantity and not e.shape):
                 return False
             if asked and not e.population_named:
                 return False

@@ -6,7 +6,8 @@ Events, in order:
   regenerated turn), "retrieving", "composing", "verifying" (not for an abstention)), `elapsed_ms`
   counted from the start of the stream; interleaved with the events below;
 - `retrieval`: `{"hits": [{rank, chunk_id, doc_id, title, year, score}, ...]}` once passages are found;
-- `token`: `{"text": "..."}` for each piece of the LLM's draft (LLM generator only; unverified);
+- `token`: `{"text": "..."}` for each piece of the LLM's draft as it is written, or the extractive
+  generator's whole draft in one piece (unverified: shown while its citations are checked);
 - `answer`: the turn (`question`, `standalone_question`, `answer`, session id and seq): the
   verified answer, which is what to show;
 - `error`: `{"error": {"code", "message"}}` if the answer failed after the stream began.

@@ -164,7 +164,8 @@ def drugs_in(text: str) -> frozenset[str]:
 
 POPULATIONS: dict[str, re.Pattern] = {
     "children": re.compile(
-        r"\b(?:child(?!-pugh)|children|childhood|paediatric|pediatric|infants?|neonat\w*|newborns?|adolescents?|kids|"
+        r"\b(?:child(?!-pugh)|children|childhood|paediatric|pediatric|infants?|neonat\w*|newborns?|adolescents?|kids?|"
+        r"toddlers?|bab(?:y|ies)|teen(?:ager)?s?|"
         r"(?:aged|under|below|younger than|up to) (?:1[0-7]|[1-9]) years|"
         r"(?:1[0-7]|[1-9])[- ](?:years?|months?|weeks?)[- ]old|[1-9]\d?[- ](?:months?|weeks?|days?)[- ]old)\b",
         re.I,

@@ -3,7 +3,7 @@
 `study_type` maps PubMed publication types (and the same words in other loaders' metadata) to one
 label, the most authoritative one a source carries: a guideline before a systematic review or
 meta-analysis, before a randomised trial, before a cohort or case-control study, before a case
-report, before a narrative review. MeSH publication-type names and their common spellings are
+report, before a drug label or monograph, before a narrative review. MeSH publication-type names and their common spellings are
 accepted ("Practice Guideline", "Guideline", "Consensus Development Conference", "Randomized
 Controlled Trial", "Systematic Review", "Meta-Analysis", "Cohort Studies", "Case Reports",
 "Review"). A source with none of them has no study type (None), which the page shows as nothing
@@ -37,6 +37,7 @@ _RULES: list[tuple[StudyType, re.Pattern]] = [
     ("cohort", re.compile(r"\b(?:cohort|observational|prospective|longitudinal)\b", re.I)),
     ("case_control", re.compile(r"\bcase-?\s?control\b", re.I)),
     ("case_report", re.compile(r"\bcase (?:reports?|series)\b", re.I)),
+    ("drug_label", re.compile(r"\b(?:monograph|prescribing information|drug label|package insert|smpc)\b", re.I)),
     ("review", re.compile(r"\breview\b", re.I)),
 ]
 
@@ -48,6 +49,7 @@ LABELS: dict[str, str] = {
     "cohort": "Cohort study",
     "case_control": "Case-control study",
     "case_report": "Case report",
+    "drug_label": "Drug label or monograph",
     "review": "Review",
 }
 

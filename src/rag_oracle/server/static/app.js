@@ -39,6 +39,7 @@ const STUDY_TYPES = {
   cohort: "Cohort study",
   case_control: "Case-control study",
   case_report: "Case report",
+  drug_label: "Drug label or monograph",
   review: "Review",
 };
 const REVIEW_LABELS = { submitted: "Submitted", under_review: "Under review", approved: "Approved", flagged: "Flagged" };
@@ -357,10 +358,16 @@ function datesLine(answer) {
   if (!d) return null;
   const parts = [];
   if (d.index_updated && formatDate(d.index_updated)) parts.push(`Index updated ${formatDate(d.index_updated)}`);
+  const undated = d.undated_sources || 0;
+  const some = `${undated} cited source${undated === 1 ? "" : "s"} undated`;
   if (d.newest_evidence_year) {
     const range = d.oldest_evidence_year && d.oldest_evidence_year !== d.newest_evidence_year
       ? ` (oldest ${d.oldest_evidence_year})` : "";
-    parts.push(`newest cited source ${d.newest_evidence_year}${range}`);
+    // a year is not "newest" over sources whose year is unknown
+    parts.push(undated ? `newest dated source ${d.newest_evidence_year}${range}, ${some}`
+      : `newest cited source ${d.newest_evidence_year}${range}`);
+  } else if (undated) {
+    parts.push(some);
   }
   return parts.length ? el("div", { class: "dates" }, parts.join(" · ")) : null;
 }
