@@ -215,3 +215,20 @@ def test_the_patient_the_alternative_and_a_taper_s_length(rewriter: TurnRewriter
     assert _chain(rewriter, "How do I taper clonazepam in older adults?", "how long does it take?") == [
         "How long does a clonazepam taper take in older adults?"
     ]
+
+
+def test_a_condition_clause_a_short_new_drug_question_and_which_one(rewriter: TurnRewriter) -> None:
+    # the physician's re-read of live conversations (issue 12)
+    hold = _chain(
+        rewriter, "How long should dabigatran be held before surgery?", "what if CrCl is 40?", "when can I restart it?"
+    )
+    assert hold == [
+        "How long should dabigatran be held before surgery if CrCl is 40?",
+        "When can dabigatran be restarted after surgery if CrCl is 40?",
+    ]
+    assert _chain(rewriter, "Which antidepressant is preferred in pregnancy?", "what dose of sertraline?") == [
+        "What dose of sertraline in pregnancy?"
+    ]
+    assert _chain(rewriter, "Should I give antibiotics for acute sinusitis in an adult?", "which one?") == [
+        "Which antibiotic is preferred for acute sinusitis in an adult?"
+    ]

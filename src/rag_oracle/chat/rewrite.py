@@ -100,6 +100,8 @@ _PRONOUN = re.compile(
     r"\b(?:(?:this|that|the)\s+(?:drug|medication|medicine|treatment|agent)|its|it|their|they|them)\b", re.I
 )
 _PLURAL_PRONOUN = re.compile(r"\b(?:(?P<prep>for|in|among|with|to)\s+)?(?P<word>them|they|their)\b", re.I)
+# a condition added to a question by "what if ..." ("... before surgery if CrCl is 40?"): last, after a word
+_IF_CLAUSE = re.compile(r"(?<=[A-Za-z0-9)] )if\s+(?P<rest>[^?,]+?)(?=\s*\?*\s*$)", re.I)
 _PREPOSITION_START = re.compile(r"^(?:" + "|".join(sorted(PREPOSITIONS)) + r")\b", re.I)
 _WHICH = re.compile(r"^which\s+(?=(?:is|are|one|ones|would|should|do|does|of)\b)", re.I)
 _DIFFERS = re.compile(r"\b(?:different|differ|same|change[sd]?|higher|lower|adjusted|adjust)\b", re.I)
@@ -119,11 +121,13 @@ _NOT_SUBJECT = frozenset(
         "measure check take use give start stop prefer preferred switch treat manage safe different change "
         "better work help need restart avoid combine recommend know happen mean think consider continue "
         "else instead again also possible okay fine it its they them their this that these those drug "
-        "medication medicine tell explain describe me about please"
+        "medication medicine tell explain describe me about please do does did can could would should will "
+        "may might must is are was were be been get got"
     )
 )
 _RELATED_INTENTS = QUANTITY_INTENTS | {"interactions", "adverse_effects", "monitoring", "taper", "choice"}
 _TRAILING = " ?.!\t\n"
+_SHORT_QUESTION = 5  # words: "what dose of sertraline?" continues the conversation; a longer one stands alone
 _MARK = "\ue000"  # a private-use character marking an insertion point while a question is rewritten
 
 
@@ -217,7 +221,14 @@ def parse(text: str, statistics: TermStatistics) -> Parts:
     parts.drugs = [Span(m.start, m.end, m.surface) for m in drug_mentions(text)]
     words = _words(text)
     taken = [(s.start, s.end) for s in parts.drugs]
+    clause = _IF_CLAUSE.search(text)
+    if clause:  # "... if CrCl is 40?": one condition, kept whole; its words are not parts of their own
+        whole = Span(clause.start(), clause.end(), clause.group(0))
+        parts.conditions.append((whole, "if", Span(clause.start("rest"), clause.end(), clause.group("rest"))))
+        taken.append((clause.start(), clause.end()))
     for span, kinds in population_spans(text):
+        if clause and span.start >= clause.start():
+            continue
         before = [w for w in words if w.end <= span.start]
         prep = before[-1].text if before and before[-1].text.lower() in PREPOSITIONS else ""
         if prep and text[before[-1].end : span.start].strip():
@@ -239,6 +250,7 @@ def parse(text: str, statistics: TermStatistics) -> Parts:
         if obj:
             o = Span(obj[0].start, obj[-1].end, text[obj[0].start : obj[-1].end])
             parts.conditions.append((Span(w.start, o.end, text[w.start : o.end]), w.text, o))
+    parts.conditions.sort(key=lambda c: c[0].start)
     if not parts.drugs:
         known = [t for t in analysis.topic_terms if t not in _NOT_SUBJECT and statistics.document_frequency(t) > 0]
         parts.topic = _topic_phrase(text, words, analysis.model_copy(update={"topic_terms": known}), inside)
@@ -359,7 +371,8 @@ class TurnRewriter:
             return self._dose_of(parts, body)  # "what dose is used as an adjunct?": of the same drug
         if own and not anaphoric:
             new_drug = set(mine.drugs) - set(parts.analysis.drugs)
-            if new_drug and not self._own_topic(body, mine, parts) and mine.intent in {"general", "yes_no"}:
+            short = len(body.split()) <= _SHORT_QUESTION and not population_spans(body)
+            if new_drug and not self._own_topic(body, mine, parts) and (mine.intent in {"general", "yes_no"} or short):
                 return self._carry(parts, body)  # "Can I give warfarin?": same setting, new drug
             return message  # a question of its own
         if not anaphoric and mine.intent in _RELATED_INTENTS and parts.drugs:
@@ -561,6 +574,10 @@ class TurnRewriter:
                 )
                 out = out[: plural.start()] + _MARK + said + out[plural.end() :]
                 used_population = True
+        if re.fullmatch(r"which\s+ones?", out.strip(), re.I) and parts.drugs:
+            made = self._template(parts, mine.model_copy(update={"intent": "choice"}), body)
+            if made:
+                return made
         if which := _WHICH.match(out):
             subject = parts.subject
             if re.match(r"is\b", out[which.end() :], re.I):
