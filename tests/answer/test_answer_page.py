@@ -138,7 +138,7 @@ def test_patient_audience_plain_headings_safety_first_and_no_dosing_unless_asked
         ("Is clonazepam safe in pregnancy?", "yes", "Safe"),
         ("Is bridging contraindicated here?", "yes", "Contraindicated"),
         ("Is an antibiotic not needed here?", "yes", "Not needed"),
-        ("Does aspirin reduce stroke?", "yes", "The evidence says yes"),
+        ("Does aspirin reduce stroke?", "yes", ""),  # no predicate a badge can name: no badge
         ("Is clonazepam safe in pregnancy?", "maybe", ""),  # the answer does not decide: no badge
         ("Is clonazepam safe in pregnancy?", None, ""),
     ],
@@ -219,3 +219,21 @@ def test_undated_sources_are_not_outdated_by_a_year():
     assert dates.undated_sources == 1
     assert evidence_phrase(dates) == "newest dated source 2022, 1 cited source undated"
     assert evidence_phrase(dates.model_copy(update={"undated_sources": 0})) == "newest cited source 2022"
+
+
+def test_a_badge_needs_the_lead_to_speak_to_the_predicate():
+    def answer_with(lead: str) -> Answer:
+        sentence = AnswerSentence(text=lead, citations=[1])
+        return Answer(
+            question="q", abstained=False, sections=[AnswerSection(kind="direct", title="Answer", sentences=[sentence])]
+        )
+
+    question = "Does a patient on warfarin need bridging before surgery?"
+    # the rule read "yes" from a sentence about minor procedures: the badge would say what no source says
+    minor = answer_with("Many minor procedures can be performed without interruption of warfarin.")
+    assert verdict_label(question, "yes", minor) == ""
+    said = answer_with("Bridging is not needed for most patients who interrupt warfarin.")
+    assert verdict_label(question, "no", said) == "Not needed"
+    assert verdict_label(
+        "Is clonazepam safe in older adults?", "no", answer_with("Avoid clonazepam in older adults.")
+    ) == ("Not safe")

@@ -218,7 +218,9 @@ class AnswerBuilder:
         )
         if is_yes_no_question(question) and answered:
             decision = decide(question, answer)
-            answer = answer.model_copy(update={"decision": decision, "verdict": verdict_label(question, decision)})
+            answer = answer.model_copy(
+                update={"decision": decision, "verdict": verdict_label(question, decision, answer)}
+            )
         return answer
 
     def _provenance(self, generator: str) -> Provenance | None:

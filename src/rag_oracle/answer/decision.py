@@ -199,6 +199,10 @@ _HARM = re.compile(
     r"overdose|respiratory depression)\b",
     re.I,
 )
+# A question whether something is needed at all ("Do I need antibiotics?", "Should I give ...?").
+_ASKS_NEED = re.compile(
+    r"\b(?:need|needs|needed|necessary|required|should (?:i|we|you) (?:give|use|start|prescribe))\b", re.I
+)
 # A question whether something is safe: a harm the clause states (not denies) answers it "no".
 _ASKS_SAFE = re.compile(r"\b(?:safe|safely|safety|well[- ]tolerated|tolerable)\b", re.I)
 
@@ -313,6 +317,8 @@ def _stance(clause: str, question: str) -> Verdict | None:
     for start, _, scope in negations:
         without = clause[start:].lower().startswith("without")
         if without and not _HARM.search(scope):
+            if _ASKS_NEED.search(question) and (content_terms(scope) & (content_terms(question) - _PREDICATE_TERMS)):
+                negative += 1  # "Do I need antibiotics?" - "watchful waiting without immediate antibiotics is ..."
             continue  # "with and without diabetes", "without first adding saline": not a denial of the predicate
         head = scope[: _word_spans(scope)[1][1]] if len(_word_spans(scope)) > 1 else scope
         if _NEGATIVE_WORD.search(head) or _ALIKE.search(head):
@@ -330,7 +336,9 @@ def _stance(clause: str, question: str) -> Verdict | None:
     alike = len(_ALIKE.findall(rest))
     if _alike_reading(question) == "no":
         negative += alike
-    else:
+    elif not _ASKS_NEED.search(question):
+        # (whether something is needed is not answered by two regimens of it being alike:
+        # "a 5-day course is as effective as a 10-day course")
         positive += alike
     if _P_NOT_SIGNIFICANT.search(clause) and not _P_SIGNIFICANT.search(clause):
         negative += 1
@@ -487,31 +495,44 @@ _PREDICATE_TERMS = frozenset(
 )
 
 
-# The predicate a yes/no question asks about, as a badge would word it, most specific first.
+# The predicate a yes/no question asks about, as a badge would word it, most specific first, and
+# the words with which a statement speaks to it ("not needed", "unnecessary"; "avoid" for safety).
 _PREDICATES = [
-    (re.compile(r"\bcontraindicated\b", re.I), "contraindicated"),
-    (re.compile(r"\brecommended\b|\brecommend\b", re.I), "recommended"),
-    (re.compile(r"\b(?:needed|necessary|required|need|needs|require|requires)\b", re.I), "needed"),
-    (re.compile(r"\bsafe(?:ly)?\b", re.I), "safe"),
-    (re.compile(r"\bindicated\b", re.I), "indicated"),
-    (re.compile(r"\b(?:effective|work|works|help|helps|beneficial|benefit)\b", re.I), "effective"),
+    (re.compile(r"\bcontraindicated\b", re.I), "contraindicated", re.compile(r"\bcontraindicat\w*", re.I)),
+    (re.compile(r"\brecommended\b|\brecommend\b", re.I), "recommended", re.compile(r"\brecommend\w*", re.I)),
+    (
+        re.compile(r"\b(?:needed|necessary|required|need|needs|require|requires)\b", re.I),
+        "needed",
+        re.compile(r"\b(?:need\w*|necessary|unnecessary|required?|requires)\b", re.I),
+    ),
+    (re.compile(r"\bsafe(?:ly)?\b", re.I), "safe", re.compile(r"\b(?:safe\w*|unsafe|avoid\w*)\b", re.I)),
+    (re.compile(r"\bindicated\b", re.I), "indicated", re.compile(r"\bindicat\w*", re.I)),
+    (
+        re.compile(r"\b(?:effective|work|works|help|helps|beneficial|benefit)\b", re.I),
+        "effective",
+        re.compile(r"\b(?:effective|ineffective|benefit\w*|beneficial)\b", re.I),
+    ),
 ]
 
 
-def verdict_label(question: str, verdict: Verdict | None) -> str:
+def verdict_label(question: str, verdict: Verdict | None, answer: Answer | None = None) -> str:
     """The badge for a decided yes/no question, in the question's own terms: "Is amoxicillin needed
     ...?" decided "no" is "Not needed"; "Is X contraindicated ...?" decided "yes" is
-    "Contraindicated". Empty for no verdict or "maybe" (the answer does not decide; the badge is
-    not shown). The verdict is relative to the question, so the label never says the opposite of
-    the statements `decide` read."""
+    "Contraindicated". Empty (no badge) for no verdict or "maybe", for a question whose predicate
+    is none of these, and, given the answer, unless a sentence of its direct answer speaks to the
+    predicate in those words ("is not needed", "unnecessary", "avoid"): a badge says only what the
+    lead says, never what a rule read into it."""
     if verdict not in ("yes", "no"):
         return ""
-    for pattern, word in _PREDICATES:
+    for pattern, word, evidence in _PREDICATES:
         if found := pattern.search(question):
+            if answer is not None:
+                direct = [s.text for sec in answer.sections if sec.kind == "direct" for s in sec.sentences]
+                if not any(evidence.search(text) for text in direct):
+                    return ""
             # "Is X not needed?" answered yes is "Not needed"
-            negated = bool(
-                re.search(r"\b(?:not|never)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+){0,2}$", question[: found.start()])
-            )
+            before = question[: found.start()]
+            negated = bool(re.search(r"\b(?:not|never)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+){0,2}$", before))
             positive = (verdict == "yes") != negated
             return word.capitalize() if positive else f"Not {word}"
-    return "The evidence says yes" if verdict == "yes" else "The evidence says no"
+    return ""
