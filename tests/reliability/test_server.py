@@ -28,32 +28,21 @@ from rag_oracle.chat import ChatService, SessionStore  # noqa: E402
 from rag_oracle.errors import ConfigError  # noqa: E402
 from rag_oracle.server import create_app  # noqa: E402
 from rag_oracle.server.config import ServerConfig  # noqa: E402
-from rag_oracle.settings import Settings, load_settings  # noqa: E402
-from tests.chat.chat_corpus import build_chat_index  # noqa: E402
+from rag_oracle.settings import load_settings  # noqa: E402
 from tests.server.conftest import local_client  # noqa: E402
 
 EVIL = "http://evil.example:8000"
 
 
-@pytest.fixture(scope="module")
-def chat_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
-    return build_chat_index(tmp_path_factory.mktemp("reliability-server"))
-
-
-@pytest.fixture(scope="module")
-def oracle(chat_index) -> RagOracle:
-    settings, path = chat_index
-    return RagOracle(path, settings)
-
-
 @pytest.fixture
-def make_app(oracle: RagOracle, tmp_path: Path) -> Callable:
-    """An app over the chat index with its own sessions file; `server` overrides the [server] settings."""
+def make_app(chat_oracle: RagOracle, tmp_path: Path) -> Callable:
+    """An app over the chat index (the server tests' fixtures, one index for both) with its own
+    sessions file; `server` overrides the [server] settings."""
 
     def make(db: Path | None = None, environ: dict[str, str] | None = None, **server):
-        settings = oracle.settings.with_overrides({"server": {"rate_limit": 0, **server}})
+        settings = chat_oracle.settings.with_overrides({"server": {"rate_limit": 0, **server}})
         config = ServerConfig.from_settings(settings.server, environ=environ or {})
-        return create_app(ChatService(oracle, SessionStore(db or tmp_path / "sessions.sqlite")), config)
+        return create_app(ChatService(chat_oracle, SessionStore(db or tmp_path / "sessions.sqlite")), config)
 
     return make
 

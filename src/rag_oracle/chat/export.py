@@ -79,11 +79,10 @@ def answer_status_lines(answer: Answer, review: Review | None) -> list[str]:
     if labels:
         lines.append(f"*Patient:* {' · '.join(labels)}")
     dates = answer.dates
-    if dates is not None and (dates.index_updated or evidence_phrase(dates)):
+    evidence = evidence_phrase(dates) if dates is not None else ""
+    if dates is not None and (dates.index_updated or evidence):
         parts = [f"index {dates.index_updated[:10]}"] if dates.index_updated else []
-        if evidence_phrase(dates):
-            parts.append(evidence_phrase(dates))
-        lines.append(f"*Last updated:* {' · '.join(parts)}")
+        lines.append(f"*Last updated:* {' · '.join([*parts, evidence] if evidence else parts)}")
     if review is not None:
         line = f"*Review:* {REVIEW_LABELS[review.status]}"
         latest = review.history[-1] if review.history else None

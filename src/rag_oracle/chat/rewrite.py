@@ -343,8 +343,8 @@ class TurnRewriter:
             return message
         mine = analyse(body, self.statistics)
         fragment = bool(about) or not _QUESTION_WORD.match(body)
+        own_topic = self._own_topic(body, mine, parts)  # names something besides drugs, population, intent
         if fragment:
-            own_topic = self._own_topic(body, mine, parts)
             if mine.intent in _RELATED_INTENTS and not own_topic:
                 return self._template(parts, mine, body) or self._replace(parts, body, mine)
             head = re.split(r"\b(?:" + "|".join(sorted(PREPOSITIONS)) + r")\b", body, maxsplit=1, flags=re.I)[0]
@@ -366,13 +366,13 @@ class TurnRewriter:
             if quantity:
                 return _sentence(f"{body} to {quantity} {parts.condition_phrase()}")
         anaphoric = _PRONOUN.search(body) or _WHICH.match(body)
-        own = bool(mine.drugs) or self._own_topic(body, mine, parts)
+        own = bool(mine.drugs) or own_topic
         if not mine.drugs and parts.drugs and mine.intent in DOSE_INTENTS and not anaphoric and _DOSE.search(body):
             return self._dose_of(parts, body)  # "what dose is used as an adjunct?": of the same drug
         if own and not anaphoric:
             new_drug = set(mine.drugs) - set(parts.analysis.drugs)
             short = len(body.split()) <= _SHORT_QUESTION and not population_spans(body)
-            if new_drug and not self._own_topic(body, mine, parts) and (mine.intent in {"general", "yes_no"} or short):
+            if new_drug and not own_topic and (mine.intent in {"general", "yes_no"} or short):
                 return self._carry(parts, body)  # "Can I give warfarin?": same setting, new drug
             return message  # a question of its own
         if not anaphoric and mine.intent in _RELATED_INTENTS and parts.drugs:
