@@ -381,9 +381,19 @@ class Ctx:
 
 
 def stored_documents(index: Path) -> dict[str, dict]:
-    """The documents of the index's current generation, read from its documents.jsonl (read-only)."""
+    """The documents of the index's current generation, read from its store.sqlite (read-only;
+    documents.jsonl for an index of schema 1)."""
+    import sqlite3
+
     generation = index / (index / "CURRENT").read_text().strip()
     docs = {}
+    if (generation / "store.sqlite").is_file():
+        uri = f"{(generation / 'store.sqlite').absolute().as_uri()}?mode=ro&immutable=1"
+        with sqlite3.connect(uri, uri=True) as db:
+            for (text,) in db.execute("SELECT json FROM document_json ORDER BY pos"):
+                doc = json.loads(text)
+                docs[doc["id"]] = doc
+        return docs
     with open(generation / "documents.jsonl", encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
@@ -1463,13 +1473,28 @@ def _(c: Ctx) -> Outcome:
     return check_damaged(c, lambda i, g: _truncate(g / "manifest.json"))
 
 
-@case("index-chunks-flipped-byte", _DAMAGE + " (one letter of chunks.jsonl changes case: still valid JSON)")
+@case("index-store-flipped-byte", _DAMAGE + " (one letter of store.sqlite's text changes case: still a valid row)")
 def _(c: Ctx) -> Outcome:
     def flip(index: Path, gen: Path) -> None:
-        path = gen / "chunks.jsonl"
+        path = gen / "store.sqlite"
         _flip_byte(path, path.read_bytes().index(SEED.encode()) + 2)
 
     return check_damaged(c, flip)
+
+
+@case("index-store-truncated", _DAMAGE + " (store.sqlite cut in half)")
+def _(c: Ctx) -> Outcome:
+    return check_damaged(c, lambda i, g: _truncate(g / "store.sqlite"))
+
+
+@case("index-store-not-a-database", _DAMAGE + " (store.sqlite overwritten with text of the same size)")
+def _(c: Ctx) -> Outcome:
+    def overwrite(index: Path, gen: Path) -> None:
+        path = gen / "store.sqlite"
+        size = path.stat().st_size
+        path.write_bytes((b"not a database\n" * (size // 15 + 1))[:size])
+
+    return check_damaged(c, overwrite)
 
 
 @case("index-dense-faiss-truncated", _DAMAGE + " (dense.faiss cut in half)")

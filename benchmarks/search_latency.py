@@ -1,4 +1,5 @@
-"""Search and ask latency (p50/p95) at 10k and 100k chunks, FAISS Flat vs HNSW32, and the real query embedder.
+"""Search and ask latency (p50/p95) at 10k and 100k chunks, FAISS Flat vs approximate indexes (HNSW32 at several
+efSearch, IVF at several nprobe, with recall@10 against Flat), and the real query embedder.
 
 Run from the repository root (prints figures, asserts nothing; about 6-8 minutes on 2 busy cores)::
 
@@ -7,6 +8,13 @@ Run from the repository root (prints figures, asserts nothing; about 6-8 minutes
 Quick check::
 
     python benchmarks/search_latency.py --sizes 2000 --queries 50 --real-queries 10
+
+Approximate search (recall@10 vs Flat per efSearch / nprobe) on meaningful vectors, then on a real index's
+MiniLM vectors (builds dominate: ~8 min each at 100k chunks on 2 busy cores with ingest's sentence stage)::
+
+    python benchmarks/search_latency.py --sizes 10000 100000 --vectors bow --real-queries 0 --no-thread-compare
+    python benchmarks/search_latency.py --sizes 1000 --ann-sizes 0 --no-ask --real-queries 0 --no-thread-compare \
+        --real-index indexes/bench-bioasq-<fp> --real-questions ../shared/data/bioasq/questions.dev.jsonl
 
 For each size N it:
 
@@ -19,9 +27,13 @@ For each size N it:
    (hybrid + extractive generator) with `answer.min_passage_similarity=-1.0` so the generator
    runs in full instead of abstaining, and also with the default threshold (abstention path):
    --warmup distinct queries first, then --queries distinct queries, p50/p95/mean in ms.
-3. at --hnsw-size (default: the largest size) builds the same corpus with
-   `{"index": {"faiss": "HNSW32"}}` and compares its dense search latency, build time and
-   recall@10 against Flat (independent random vectors are HNSW's worst case; use --vectors bow).
+3. at each of --ann-sizes (default: every size) builds the same corpus with each of --factories
+   (default `HNSW32` and `IVF{nlist},Flat`, {nlist} = `rag_oracle.index.dense.ivf_lists(N)`, about
+   4*sqrt(N)) and reports its build time and size, then dense search latency and recall@10
+   against Flat (the overlap with Flat's top 10 on the same queries and vectors) for each
+   --ef-search value (HNSW) or --nprobe value (IVF), set through `{"retrieve": {"ef_search": v}}`
+   / `{"retrieve": {"nprobe": v}}` as a user would, and hybrid latency at the settings' default.
+   Independent random vectors are ANN's worst case (no neighbourhood structure): use --vectors bow.
 
 Then, with the real default model (`make_embedder(load_settings().embed)`, cache_dir "off"):
 query embedding latency over --real-queries distinct queries, the same through the embedding
@@ -81,13 +93,17 @@ def line(label: str, times: list[float], extra: str = "") -> None:
 
 def build(corpus: Path, index_dir: Path, settings, embedder, progress, label: str):
     from rag_oracle import ingest
+    from rag_oracle.index.atomic import snapshot_dir
 
     gc.collect()
     t = time.perf_counter()
     report = ingest([corpus], index_dir, settings, embedder=embedder, progress=progress, command=label)
     build_s = time.perf_counter() - t
-    files = {p.name: p.stat().st_size / 1e6 for p in index_dir.iterdir() if p.is_file()}
-    files["bm25/"] = dir_size_mb(index_dir / "bm25")
+    if report.count("failed") or report.count("skipped") or not report.total_chunks:
+        raise SystemExit(f"the {label} build indexed {report.total_chunks} chunks: {report.summary()}")
+    snapshot = snapshot_dir(index_dir)  # the current generation (g000001/) holds the files
+    files = {p.name: p.stat().st_size / 1e6 for p in snapshot.iterdir() if p.is_file()}
+    files["bm25/"] = dir_size_mb(snapshot / "bm25")
     print(
         f"  build ({label}): {build_s:.1f}s wall for {report.total_chunks} chunks "
         f"({report.total_chunks / build_s:.0f} chunks/s); report.seconds: "
@@ -120,8 +136,9 @@ def open_index(index_dir: Path, settings, embedder):
     return oracle
 
 
-def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict) -> list[list[str]]:
-    """search (3 modes) and ask (2 thresholds) on an opened Flat index; returns dense top-10 ids per query."""
+def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict, ask: bool = True) -> list[list[str]]:
+    """search (3 modes) and ask (2 thresholds; not with ask=False) on an opened Flat index; returns
+    dense top-10 ids per query."""
     from rag_oracle import RagOracle
 
     flat_ids: list[list[str]] = []
@@ -131,6 +148,8 @@ def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict) -> li
         line(f"search {mode}", times)
         if mode == "dense":
             flat_ids = outs
+    if not ask:
+        return flat_ids
 
     o = RagOracle(
         oracle.index, settings.with_overrides({"answer": {"min_passage_similarity": -1.0}}), embedder=embedder
@@ -167,16 +186,37 @@ def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict) -> li
     return flat_ids
 
 
-def measure_other_spec(oracle, settings, embedder, warmup, timed_q, flat_ids, spec: str) -> None:
+def ann_values(spec: str, args) -> tuple[str, list[int]]:
+    """The search-time setting that tunes `spec` ("ef_search" for HNSW, "nprobe" for IVF) and the
+    values to try, or ("", []) for a spec that has neither."""
+    head = spec.split(",")[0].split("_")[0].upper()
+    if "HNSW" in head:
+        return "ef_search", args.ef_search
+    if "IVF" in head:
+        return "nprobe", args.nprobe
+    return "", []
+
+
+def measure_ann(oracle, settings, embedder, warmup, timed_q, flat_ids, spec: str, args) -> None:
+    """Dense search latency and recall@10 vs Flat for each value of the spec's search-time setting,
+    then hybrid latency at the default."""
     from rag_oracle import RagOracle
 
-    o = RagOracle(oracle.index, settings.with_overrides({"retrieve": {"mode": "dense"}}), embedder=embedder)
-    times, outs = timed(lambda q: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
-    recall = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(outs, flat_ids, strict=True)])
-    line(f"search dense ({spec})", times, f"   [recall@10 vs Flat {recall:.3f}]")
+    def recall(outs: list[list[str]]) -> float:
+        return float(np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(outs, flat_ids, strict=True)]))
+
+    setting, values = ann_values(spec, args)
+    default = getattr(settings.retrieve, setting) if setting else None
+    for value in values or [None]:
+        overrides = {"mode": "dense"} | ({setting: value} if setting else {})
+        o = RagOracle(oracle.index, settings.with_overrides({"retrieve": overrides}), embedder=embedder)
+        times, outs = timed(lambda q, o=o: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
+        label = f"dense {spec}" + (f" {setting}={value}" if setting else "")
+        mark = " (default)" if value is not None and value == default else ""
+        line(label, times, f"   [recall@10 vs Flat {recall(outs):.3f}]{mark}")
     o = RagOracle(oracle.index, settings, embedder=embedder)
     times, _ = timed(lambda q: o.search(q, k=10), warmup, timed_q)
-    line(f"search hybrid ({spec})", times)
+    line(f"hybrid {spec}" + (f" {setting}={default}" if setting else ""), times)
 
 
 def thread_counts(args) -> list[int]:
@@ -200,9 +240,32 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="Timed queries per measurement (default 200).")
     parser.add_argument("--warmup", type=int, default=10, help="Warm-up queries before each measurement (default 10).")
     parser.add_argument(
-        "--hnsw-size", type=int, help="Size at which HNSW is compared with Flat (default: largest; 0: skip)."
+        "--ann-sizes",
+        type=int,
+        nargs="+",
+        help="Sizes at which the --factories are compared with Flat (default: every size; 0: none).",
     )
-    parser.add_argument("--hnsw-spec", default="HNSW32", help="FAISS spec compared with Flat (default HNSW32).")
+    parser.add_argument(
+        "--factories",
+        nargs="+",
+        default=["HNSW32", "IVF{nlist},Flat"],
+        help="FAISS specs compared with Flat; {nlist} becomes ivf_lists(N), about 4*sqrt(N) "
+        "(default: HNSW32 'IVF{nlist},Flat').",
+    )
+    parser.add_argument(
+        "--ef-search",
+        type=int,
+        nargs="+",
+        default=[16, 32, 64, 128, 256],
+        help="retrieve.ef_search values tried on HNSW specs (default 16 32 64 128 256).",
+    )
+    parser.add_argument(
+        "--nprobe",
+        type=int,
+        nargs="+",
+        default=[1, 4, 16, 64, 128, 256],
+        help="retrieve.nprobe values tried on IVF specs (default 1 4 16 64 128 256).",
+    )
     parser.add_argument(
         "--vectors",
         choices=("random", "bow"),
@@ -222,6 +285,20 @@ def main() -> int:
         action="store_false",
         help="Do not repeat the measurements with 1 FAISS/torch thread.",
     )
+    parser.add_argument("--no-ask", action="store_true", help="Skip the ask timings (search and ANN figures only).")
+    parser.add_argument(
+        "--real-index",
+        type=Path,
+        help="An index built with the real default model and 'Flat' (e.g. indexes/bench-bioasq-<fp>): its "
+        "stored vectors are rebuilt into each of --factories and searched with --real-questions embedded by "
+        "that model, recall@10 against its exact search (real embeddings instead of synthetic ones).",
+    )
+    parser.add_argument(
+        "--real-questions",
+        type=Path,
+        help="JSONL with a 'question' field per line (e.g. ../shared/data/bioasq/questions.dev.jsonl), for "
+        "--real-index; the first --queries are used.",
+    )
     parser.add_argument("--real-queries", type=int, default=50, help="Queries for the real-model part (0: skip).")
     parser.add_argument(
         "--generator-asks",
@@ -237,6 +314,7 @@ def main() -> int:
     import faiss
 
     from rag_oracle import load_settings
+    from rag_oracle.index.dense import ivf_lists, recommended_factory
 
     progress = None
     if not args.no_progress:
@@ -244,10 +322,14 @@ def main() -> int:
 
         progress = TqdmProgress()
 
-    base = load_settings()
+    # the corpus is one JSONL file (~150 MB at 100k chunks): lift the per-file ingest limits
+    # no sentence store: the synthetic embedder's statement vectors would measure nothing and cost minutes
+    base = load_settings().with_overrides(
+        {"ingest": {"max_file_mib": 1e6, "file_seconds": 1e6}, "index": {"sentence_vectors": False}}
+    )
     questions = make_questions(args.warmup + max(args.queries, args.real_queries) + 10, seed=args.seed + 1)
     warmup, timed_q = questions[: args.warmup], questions[args.warmup : args.warmup + args.queries]
-    hnsw_size = max(args.sizes) if args.hnsw_size is None else args.hnsw_size
+    ann_sizes = set(args.sizes if args.ann_sizes is None else args.ann_sizes)
     embedder = RandomEmbedder(args.dim, kind=args.vectors)
     state: dict = {"generator_batches": [], "generator_asks": args.generator_asks}
     threads = thread_counts(args)
@@ -258,12 +340,15 @@ def main() -> int:
         f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; code: {code_version()}; cpus: {os.cpu_count()}; faiss default threads: "
         f"{faiss.omp_get_max_threads()}; measured with faiss threads: {threads}; vectors: {args.vectors} "
         f"{args.dim}-d; queries: {len(warmup)} warm-up + {len(timed_q)} timed (distinct); k=10; "
-        f"retrieve.candidates={base.retrieve.candidates}"
+        f"retrieve.candidates={base.retrieve.candidates}; defaults retrieve.ef_search={base.retrieve.ef_search}, "
+        f"retrieve.nprobe={base.retrieve.nprobe}"
     )
     try:
         for size in args.sizes:
             print()
             print(f"-- {size} chunks, FAISS Flat --")
+            factory, reason = recommended_factory(size, args.dim)
+            print(f"  recommended_factory({size}, {args.dim}): {factory} ({reason})")
             corpus = write_corpus(work / f"corpus-{size}" / "corpus.jsonl", size, seed=args.seed)
             flat_dir = work / f"index-{size}-flat"
             flat_settings = base.with_overrides({"index": {"faiss": "Flat"}})
@@ -274,7 +359,7 @@ def main() -> int:
             for n in threads:
                 set_faiss_threads(n)
                 print(f"  [faiss threads: {n}]")
-                ids = measure_flat(oracle, flat_settings, embedder, warmup, timed_q, state)
+                ids = measure_flat(oracle, flat_settings, embedder, warmup, timed_q, state, ask=not args.no_ask)
                 flat_ids = flat_ids or ids
             set_faiss_threads(threads[0])
             del oracle
@@ -283,26 +368,30 @@ def main() -> int:
             if not args.keep:
                 shutil.rmtree(flat_dir, ignore_errors=True)
 
-            if size == hnsw_size:
+            for template in args.factories if size in ann_sizes else []:
+                spec = template.replace("{nlist}", str(ivf_lists(size)))
                 print()
-                print(f"-- {size} chunks, FAISS {args.hnsw_spec} (vs Flat, same vectors and queries) --")
-                hnsw_settings = base.with_overrides({"index": {"faiss": args.hnsw_spec}})
-                hnsw_dir = work / f"index-{size}-{args.hnsw_spec.replace(',', '_')}"
-                build(corpus, hnsw_dir, hnsw_settings, embedder, progress, args.hnsw_spec)
-                oracle = open_index(hnsw_dir, hnsw_settings, embedder)
+                print(f"-- {size} chunks, FAISS {spec} (vs Flat, same vectors and queries) --")
+                ann_settings = base.with_overrides({"index": {"faiss": spec}})
+                ann_dir = work / f"index-{size}-{spec.replace(',', '_')}"
+                set_faiss_threads(threads[0])
+                build(corpus, ann_dir, ann_settings, embedder, progress, spec)
+                oracle = open_index(ann_dir, ann_settings, embedder)
                 for n in threads:
                     set_faiss_threads(n)
                     print(f"  [faiss threads: {n}]")
-                    measure_other_spec(oracle, hnsw_settings, embedder, warmup, timed_q, flat_ids, args.hnsw_spec)
+                    measure_ann(oracle, ann_settings, embedder, warmup, timed_q, flat_ids, spec, args)
                 set_faiss_threads(threads[0])
                 del oracle
                 gc.collect()
                 print(f"  peak RSS so far: {peak_rss_mb():.0f} MB")
                 if not args.keep:
-                    shutil.rmtree(hnsw_dir, ignore_errors=True)
+                    shutil.rmtree(ann_dir, ignore_errors=True)
             if not args.keep:
                 shutil.rmtree(corpus.parent, ignore_errors=True)
 
+        if args.real_index:
+            real_vectors_part(base, args, threads[0])
         if args.real_queries > 0:
             real_model_part(base, questions, args, state["generator_batches"], work)
         print()
@@ -313,6 +402,73 @@ def main() -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def real_vectors_part(base, args, faiss_threads: int) -> None:
+    """recall@10 and latency of --factories at each --ef-search / --nprobe on a real index's own vectors."""
+    import json
+
+    import faiss
+    import torch
+
+    from rag_oracle.embed import make_embedder
+    from rag_oracle.index import dense
+    from rag_oracle.index.atomic import snapshot_dir
+    from rag_oracle.index.manifest import read_manifest
+
+    if not args.real_questions:
+        raise SystemExit("--real-index needs --real-questions")
+    snapshot = snapshot_dir(args.real_index)
+    manifest = read_manifest(snapshot)
+    exact = dense.read(snapshot)
+    vectors = exact.reconstruct_n(0, exact.ntotal)
+    with open(args.real_questions, encoding="utf-8") as fh:
+        questions = [json.loads(line)["question"] for line in fh if line.strip()][: args.warmup + args.queries]
+    embedder = make_embedder(base.embed.model_copy(update={"cache_dir": "off"}))
+    if embedder.model_id != manifest.embedder.get("id"):
+        raise SystemExit(f"{args.real_index} was built with {manifest.embedder.get('id')}, not {embedder.model_id}")
+    torch.set_num_threads(1)
+    query_vectors = np.stack([embedder.embed_query(q) for q in questions]).astype(np.float32)
+    warm, timed_vectors = query_vectors[: args.warmup], query_vectors[args.warmup :]
+    faiss.omp_set_num_threads(faiss_threads)
+    n, d = vectors.shape
+    print()
+    print(
+        f"-- real vectors: {args.real_index} ({n} chunks, {d}-d, {manifest.embedder.get('id')}); "
+        f"{len(timed_vectors)} questions from {args.real_questions}; faiss threads {faiss_threads} --"
+    )
+    print(f"  recommended_factory({n}, {d}): {' ('.join(dense.recommended_factory(n, d))})")
+
+    def sweep(index, label: str, mark: str = "", **knobs) -> list[list[int]]:
+        for q in warm:
+            dense.search(index, q, 10, **knobs)
+        times, outs = [], []
+        for q in timed_vectors:
+            t = time.perf_counter()
+            positions, _ = dense.search(index, q, 10, **knobs)
+            times.append(time.perf_counter() - t)
+            outs.append(positions.tolist())
+        extra = ""
+        if truth:
+            found = [len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(outs, truth, strict=True)]
+            extra = f"   [recall@10 vs Flat {np.mean(found):.3f}]{mark}"
+        line(label, times, extra)
+        return outs
+
+    truth: list[list[int]] = []
+    truth = sweep(exact, "dense Flat")
+    for template in args.factories:
+        spec = template.replace("{nlist}", str(dense.ivf_lists(n)))
+        t = time.perf_counter()
+        index = dense.new_faiss_index(spec, d)
+        dense.add_vectors(index, vectors, spec)
+        print(f"  build {spec}: {time.perf_counter() - t:.1f}s (FAISS train + add only)")
+        setting, values = ann_values(spec, args)
+        default = getattr(base.retrieve, setting) if setting else None
+        for value in values or [None]:
+            knobs = {setting: value} if setting else {}
+            label = f"dense {spec}" + (f" {setting}={value}" if setting else "")
+            sweep(index, label, " (default)" if value is not None and value == default else "", **knobs)
 
 
 def real_model_part(base, questions: list[str], args, generator_batches: list[list[list[str]]], work: Path) -> None:

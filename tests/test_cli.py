@@ -125,8 +125,8 @@ def test_index_info_and_verify(cli, index_dir: Path, corpus_dir: Path) -> None:
     assert json.loads(cli("index", "info", str(index_dir), "--json").stdout)["counts"]["documents"] == 8
     ok = cli("index", "verify", str(index_dir))
     assert ok.exit_code == 0 and "OK" in ok.stdout
-    docs = snapshot_dir(index_dir) / "documents.jsonl"
-    docs.write_text(docs.read_text().replace("warfarin", "warfariN", 1))
+    store = snapshot_dir(index_dir) / "store.sqlite"
+    store.write_bytes(store.read_bytes().replace(b"warfarin", b"warfariN", 1))
     bad = cli("index", "verify", str(index_dir))
     assert bad.exit_code == 1 and "checksum" in bad.stderr
 

@@ -31,7 +31,7 @@ SAMPLE_SUBDIRS = ("markdown", "pubmed", "pmc", "jsonl", "pdf")
 def open_index(path: str | Path, settings: Settings | None = None, embedder: Embedder | None = None) -> Index:
     """Open the index at `path`, refusing it if it was built with another embedder."""
     settings = settings or load_settings()
-    return Index.open(path, embedder or make_embedder(settings.embed))
+    return Index.open(path, embedder or make_embedder(settings.embed, settings.compute))
 
 
 class RagOracle:
@@ -49,7 +49,7 @@ class RagOracle:
         generator: Generator | None = None,
     ):
         self.settings = settings or load_settings()
-        self.embedder = embedder or make_embedder(self.settings.embed)
+        self.embedder = embedder or make_embedder(self.settings.embed, self.settings.compute)
         if isinstance(index, Index):
             check_embedder(index.manifest, self.embedder, index.path)
             self.index = index

@@ -244,12 +244,11 @@ class Pipeline:
     def _provenance(self, settings: Settings, generator: Generator) -> Provenance:
         identity = generator.identity
         manifest = self.index.manifest
-        chunks = manifest.files.get("chunks.jsonl")
         return Provenance(
             package_version=__version__,
             settings_hash=settings_hash(settings),
             index_fingerprint=manifest.fingerprint,
-            index_checksum=chunks.sha256 if chunks else "",
+            index_checksum=manifest.chunks_checksum,
             embedder=self.embedder.model_id,
             generator=generator.label,
             prompt_id=identity.get("prompt_id"),  # type: ignore[arg-type]

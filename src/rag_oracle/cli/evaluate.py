@@ -12,7 +12,9 @@ from pathlib import Path
 import click
 
 from rag_oracle.cli.options import (
+    AnnFlags,
     GeneratorFlags,
+    ann_options,
     command_line,
     current_settings,
     generator_options,
@@ -60,6 +62,7 @@ def eval_import(fmt: str, split: str, out_dir: str, source: str) -> None:
 @click.option("--limit", type=int, help="Only the first N questions.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Questions answered in parallel.")
 @mode_option()
+@ann_options
 @generator_options
 @quiet_option(help="No progress bar.")
 @click.pass_context
@@ -72,6 +75,7 @@ def eval_run(
     workers: int,
     mode: str | None,
     quiet: bool,
+    ann: AnnFlags,
     generation: GeneratorFlags,
 ) -> None:
     """Answer every question, score it, and write predictions.jsonl, metrics.json and manifest.json.
@@ -84,11 +88,11 @@ def eval_run(
     if generation.prompt_ref and not generation.generator:
         # naming a prompt only makes sense for the LLM generator
         generation = dataclasses.replace(generation, generator="llm")
-    settings = current_settings(ctx, {"retrieve": {"mode": mode}}, generation.overrides())
+    settings = current_settings(ctx, {"retrieve": {"mode": mode}}, ann.overrides(), generation.overrides())
     load_questions(questions_file, limit)  # a bad questions file fails before the index and model load
     oracle = open_oracle(settings, index_dir, quiet)  # without --index: the sample index, as for ask
     index_dir = str(oracle.index.path)
-    flags = {"--limit": limit, "--mode": mode, **generation.command_flags()}
+    flags = {"--limit": limit, "--mode": mode, **ann.command_flags(), **generation.command_flags()}
     command = command_line(
         ["rag-oracle", "eval", "run", "--questions", questions_file, "--index", index_dir, "--out", out_dir], flags
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -20,12 +21,18 @@ def index_group() -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 @json_option()
 def index_info(directory: str, as_json: bool) -> None:
-    """What an index holds and how it was built (from its manifest)."""
+    """What an index holds and how it was built (from its manifest), and the FAISS spec recommended for its size."""
+    from rag_oracle.index.dense import recommended_factory
     from rag_oracle.index.manifest import read_manifest
 
     m = read_manifest(Path(directory))
+    chunks = _count(m.counts.get("chunks"))
+    spec, reason = recommended_factory(chunks, _count(m.embedder.get("dimension")))
+    current = str(m.faiss.get("spec"))
     if as_json:
-        click.echo(terminal_safe_json(m.model_dump_json(indent=2)))
+        data = json.loads(m.model_dump_json())
+        data["recommended_faiss"] = {"spec": spec, "reason": reason, "current": current}
+        click.echo(terminal_safe_json(json.dumps(data, indent=2, ensure_ascii=False)))
         return
     click.echo(terminal_safe(f"index        {directory}"))
     click.echo(
@@ -34,11 +41,25 @@ def index_info(directory: str, as_json: bool) -> None:
     click.echo(f"embedder     {m.embedder.get('id')} (dim {m.embedder.get('dimension')})")
     click.echo(f"chunking     {m.chunking}")
     click.echo(f"faiss        {m.faiss.get('spec')} ({m.faiss.get('metric')}, {m.faiss.get('ntotal')} vectors)")
+    same = (
+        "the current spec"
+        if spec == current
+        else f"current {current}; to change it, ingest into a new --index with --faiss '{spec}'"
+    )
+    click.echo(terminal_safe(f"recommended  {spec} for {chunks} chunks ({same}): {reason}"))
     click.echo(f"bm25         {m.bm25}")
     click.echo(f"fingerprint  {m.fingerprint}   schema {m.schema_version}   rag-oracle {m.package_version}")
     click.echo(f"created      {m.created_at}   updated {m.updated_at}")
     for cmd in m.build_commands:
         click.echo(terminal_safe(f"built by     {cmd}"))
+
+
+def _count(value: object) -> int:
+    """A manifest number, or 0 when it is missing or not a number (a damaged manifest still prints)."""
+    try:
+        return max(0, int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0
 
 
 @index_group.command("verify")

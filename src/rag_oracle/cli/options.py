@@ -1,6 +1,7 @@
 """The options commands share, each defined once, and what their values become.
 
-- `retrieval_options`: --mode and the filters (--year-min, --year-max, --type, --source);
+- `retrieval_options`: --mode, the approximate-search knobs (--ef-search, --nprobe) and the filters
+  (--year-min, --year-max, --type, --source); `ann_options` is the two knobs alone (eval run);
 - `generator_options`: --generator, --prompt, --audience and the --llm-* flags (`session_generator_options`
   is the subset serve and chat take);
 - `index_option`: --index (by default the optional one that falls back on the sample index,
@@ -98,18 +99,56 @@ def mode_option() -> Decorator:
     return click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever (default hybrid).")
 
 
+def _ef_search_option() -> Decorator:
+    return click.option(
+        "--ef-search",
+        "ef_search",
+        type=int,
+        help="HNSW efSearch for an HNSW index: higher, better recall and slower (default [retrieve] ef_search).",
+    )
+
+
+def _nprobe_option() -> Decorator:
+    return click.option(
+        "--nprobe",
+        type=int,
+        help="IVF lists a search visits for an IVF index: higher, better recall and slower "
+        "(default [retrieve] nprobe).",
+    )
+
+
+@dataclass(frozen=True)
+class AnnFlags:
+    """--ef-search and --nprobe: search-time settings of approximate FAISS indexes (no rebuild)."""
+
+    ef_search: int | None = None
+    nprobe: int | None = None
+
+    def overrides(self) -> Overrides:
+        return {"retrieve": {"ef_search": self.ef_search, "nprobe": self.nprobe}}
+
+    def command_flags(self) -> dict[str, object]:
+        """The flags as typed, for `command_line`."""
+        return {"--ef-search": self.ef_search, "--nprobe": self.nprobe}
+
+
+ann_options = _grouped(AnnFlags, "ann", [_ef_search_option(), _nprobe_option()])
+
+
 @dataclass(frozen=True)
 class RetrievalFlags:
-    """--mode and the metadata filters."""
+    """--mode, --ef-search, --nprobe and the metadata filters."""
 
     mode: str | None = None
+    ef_search: int | None = None
+    nprobe: int | None = None
     year_min: int | None = None
     year_max: int | None = None
     pub_types: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
 
     def overrides(self) -> Overrides:
-        return {"retrieve": {"mode": self.mode}}
+        return {"retrieve": {"mode": self.mode, "ef_search": self.ef_search, "nprobe": self.nprobe}}
 
     def filters(self) -> Filters:
         from rag_oracle.types import Filters
@@ -127,6 +166,8 @@ retrieval_options = _grouped(
     "retrieval",
     [
         mode_option(),
+        _ef_search_option(),
+        _nprobe_option(),
         click.option("--year-min", type=int, help="Only documents published in or after this year."),
         click.option("--year-max", type=int, help="Only documents published in or before this year."),
         click.option(
@@ -266,7 +307,7 @@ def open_oracle(settings: Settings, index_dir: str | None, quiet: bool) -> RagOr
     from rag_oracle.api import RagOracle, ensure_sample_index
     from rag_oracle.embed import make_embedder
 
-    embedder = make_embedder(settings.embed)
+    embedder = make_embedder(settings.embed, settings.compute)
     if index_dir is None:
         path, report = ensure_sample_index(settings, progress=TqdmProgress(not quiet), embedder=embedder)
         if report is not None:

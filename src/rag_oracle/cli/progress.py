@@ -57,7 +57,7 @@ class TqdmProgress:
     def start(self, phase: str, total: int | None, unit: str) -> None:
         from tqdm import tqdm
 
-        labels = {"read": "reading + chunking", "embed": "embedding"}
+        labels = {"read": "reading + chunking", "embed": "embedding", "sentences": "embedding sentences"}
         self.bar = tqdm(
             total=total,
             unit=f" {unit}",

@@ -100,7 +100,7 @@ def _identity(questions_path: Path, oracle: RagOracle, limit: int | None) -> dic
         "index": {
             "path": str(oracle.index.path),
             "fingerprint": oracle.index.manifest.fingerprint,
-            "chunks_sha256": oracle.index.manifest.files["chunks.jsonl"].sha256,
+            "chunks_sha256": oracle.index.manifest.chunks_checksum,
             "documents": oracle.index.manifest.counts.get("documents"),
             "chunks": oracle.index.manifest.counts.get("chunks"),
         },

@@ -43,17 +43,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level
+from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level, with_antecedents
 from rag_oracle.answer.question import DOSE_INTENTS, QUANTITY_INTENTS, analyse, population_phrase
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.base import OnToken
+from rag_oracle.index.sentences import SentenceStore, SentenceVectors
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.text.analyzer import UniformStatistics, expand_query, tokenize, tokenize_one
 from rag_oracle.text.lexicon import is_class, populations_in
 from rag_oracle.text.markers import MARKER
 from rag_oracle.text.passage import embedding_text
 from rag_oracle.text.quantities import quantities
-from rag_oracle.text.structure import is_heading_like
+from rag_oracle.text.structure import document_statements, is_heading_like
 from rag_oracle.text.untrusted import looks_garbled, strip_source_markers
 from rag_oracle.types import CitedSpan, Draft, DraftSection, DraftSentence, Hit, QuestionAnalysis
 from rag_oracle.verify.conflicts import find_conflicts
@@ -135,6 +136,41 @@ class _Candidate:
         return self.evidence.hit_index
 
 
+def _shown_text(statement, quote: str) -> str | None:
+    """What a candidate shows for `statement` (quoted as `quote`), or None when its shape rules it out
+    (too short or long, a heading, a question, garbled, or carrying an unremovable source marker)."""
+    words = len(statement.text.split())
+    limit = _MAX_ROW_WORDS if statement.kind == "row" else _MAX_WORDS
+    if (
+        not _MIN_WORDS <= words <= limit
+        or statement.text.endswith((":", "?"))
+        or is_heading_like(statement.text)
+        or (statement.kind != "row" and looks_garbled(statement.text))
+    ):
+        return None
+    text = strip_source_markers(quote)
+    if MARKER.search(text) or len(text.split()) < _MIN_WORDS:
+        return None
+    return text
+
+
+def candidate_texts(document) -> list[str]:
+    """The texts the generator embeds for `document`'s statements, whatever the question (ingest
+    stores their vectors: index/sentences.py). The same statements, antecedent joins and shape
+    rules as a draft; a statement only a draft reaches differently is embedded then."""
+    statements = document_statements(document)
+    by_index = {st.index: st for st in statements}
+    out: list[str] = []
+    for statement in statements:
+        joined = with_antecedents(statement, by_index, document.text)
+        if joined is None or joined.lead_in_of_block:
+            continue
+        text = _shown_text(joined, joined.quote(document.text))
+        if text is not None:
+            out.append(embedding_text(document.title, text))
+    return out
+
+
 class ExtractiveGenerator:
     """Draft a cited answer from the relevant passages, quoting statements verbatim with their scope.
 
@@ -149,6 +185,11 @@ class ExtractiveGenerator:
         self.embedder = embedder
         self.settings = settings
         self.index = index  # documents (for each statement's scope) and term statistics
+        # statements' vectors stored at ingest (index/sentences.py); the rest are embedded now
+        path = getattr(index, "path", None)
+        self._sentence_embedder = (
+            SentenceVectors(embedder, SentenceStore(path, embedder.model_id)) if path is not None else embedder
+        )
 
     @property
     def label(self) -> str:
@@ -176,7 +217,7 @@ class ExtractiveGenerator:
         if not candidates:
             return Draft(generator=generator, declined="no statement of the relevant passages is about the question")
         query_vec = self.embedder.embed_query(question)
-        vecs = self.embedder.embed_documents(
+        vecs = self._sentence_embedder.embed_documents(
             [embedding_text(passages[c.hit_index].document.title, c.text) for c in candidates]
         )
         self._score(question, analysis, candidates, vecs, query_vec, passages)
@@ -203,21 +244,11 @@ class ExtractiveGenerator:
             st = e.statement
             if not e.eligible or st.lead_in_of_block:
                 continue
-            text = e.quote
-            words = len(st.text.split())
-            limit = _MAX_ROW_WORDS if st.kind == "row" else _MAX_WORDS
-            if (
-                not _MIN_WORDS <= words <= limit
-                or st.text.endswith((":", "?"))
-                or is_heading_like(st.text)
-                or (st.kind != "row" and looks_garbled(st.text))
-            ):
+            text = _shown_text(st, e.quote)
+            if text is None:
                 continue
             doc_text = _document_text(documents, passages[e.hit_index], e)
             spans = [_span(doc_text, a, b, e.offset) for a, b in st.spans() if a is not None]
-            text = strip_source_markers(text)
-            if MARKER.search(text) or len(text.split()) < _MIN_WORDS:
-                continue
             out.append(_Candidate(e, text, st.start + e.offset, st.end + e.offset, spans))
         return out
 

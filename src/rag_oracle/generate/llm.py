@@ -166,6 +166,7 @@ def make_chat_model(settings: LlmSettings, prompt: Prompt):
     return ChatLlamaCpp(
         model_path=settings.model_path,
         n_ctx=settings.n_ctx,
+        n_threads=settings.threads,
         temperature=temperature,
         max_tokens=max_tokens,
         verbose=False,

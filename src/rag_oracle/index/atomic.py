@@ -4,7 +4,7 @@ An index directory holds generations and a pointer to the current one::
 
     indexes/mine/
         CURRENT          "g000007": the generation readers open (replaced atomically)
-        g000007/         manifest.json, documents.jsonl, chunks.jsonl, dense.faiss, bm25/, …
+        g000007/         manifest.json, store.sqlite, sources.jsonl, dense.faiss, bm25/, …
         g000006/         the previous generation, kept for readers that read CURRENT just before
         .tmp-1a2b3c4d/   a writer's build in progress (stale once no writer holds the lock)
 
@@ -23,6 +23,7 @@ left `indexes/mine.previous`: readers read it, and the next writer moves it back
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -143,6 +144,7 @@ def publish(target: str | Path) -> Iterator[Path]:
     on error it is removed and `target` is unchanged. Call while holding the writer lock."""
     target = Path(target)
     recover_interrupted_swap(target)
+    created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     tmp = target / f"{_TMP_PREFIX}{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -162,6 +164,9 @@ def publish(target: str | Path) -> Iterator[Path]:
         _fsync_dir(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                target.rmdir()  # a first build that failed leaves no empty index directory behind
         raise
     _prune(target, keep=generation)
 

@@ -2,6 +2,11 @@
 
 A directory is an index only if its manifest exists and parses; the manifest is written last,
 so a build that died midway leaves a directory that is never opened.
+
+Schema versions: 1 kept documents and chunks in documents.jsonl and chunks.jsonl; 2 keeps them in
+store.sqlite (index/docstore.py) and records `chunks_sha256`. This version reads both and writes
+2; a version that reads only schema 1 refuses a schema-2 index with SchemaVersionError before it
+looks for any file.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rag_oracle.errors import IncompleteIndexError, IndexCorruptError, IndexNotFoundError, SchemaVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # what the writer writes
+READABLE_SCHEMAS = (1, 2)  # what readers open
 MANIFEST = "manifest.json"
 
 
@@ -41,6 +47,20 @@ class Manifest(BaseModel):
     bm25: dict[str, object] = Field(description="bm25s parameters and tokenisation.")
     counts: dict[str, int] = Field(description="documents, chunks, tokens, source_files.")
     files: dict[str, FileEntry] = Field(description="Relative path -> checksum and size.")
+    chunks_sha256: str = Field(
+        "",
+        description="sha256 of the chunks as JSON lines in position order (the bytes schema 1's chunks.jsonl "
+        "held): identifies the indexed passages whatever file holds them. Empty in schema 1.",
+    )
+
+    @property
+    def chunks_checksum(self) -> str:
+        """What identifies the indexed passages (answer provenance, evaluation runs): `chunks_sha256`,
+        or for schema 1 the checksum of chunks.jsonl, which is the same value for the same chunks."""
+        if self.chunks_sha256:
+            return self.chunks_sha256
+        entry = self.files.get("chunks.jsonl")
+        return entry.sha256 if entry else ""
 
 
 def sha256_file(path: Path) -> str:
@@ -101,10 +121,10 @@ def read_manifest(directory: Path) -> Manifest:
             f"{path} is not a JSON object ({type(data).__name__}); the index is damaged: rebuild it with rag-oracle ingest"
         )
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMAS:
         raise SchemaVersionError(
-            f"{directory} uses index schema {version}, this rag-oracle reads schema {SCHEMA_VERSION}; "
-            "rebuild the index with this version (rag-oracle ingest)"
+            f"{directory} uses index schema {version}, this rag-oracle reads schemas "
+            f"{', '.join(map(str, READABLE_SCHEMAS))}; rebuild the index with this version (rag-oracle ingest)"
         )
     try:
         return Manifest.model_validate(data)

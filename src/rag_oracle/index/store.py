@@ -4,14 +4,20 @@ An index directory holds generations and a `CURRENT` pointer (index/atomic.py); 
 `indexes/<name>/gNNNNNN/`, holds::
 
     manifest.json      written last; without it the directory is never opened
-    documents.jsonl    one Document per line
-    chunks.jsonl       one Chunk per line; line i is FAISS vector i and BM25 document i
+    store.sqlite       documents and chunks (SQLite, index/docstore.py); chunk row i is FAISS
+                       vector i and BM25 document i
     sources.jsonl      files ingested (path, sha256, documents), so unchanged files are skipped
     aliases.jsonl      ids of duplicate documents -> the id under which their text is stored
     dense.faiss        FAISS index (native format)
-    bm25/              bm25s index (.npy arrays + JSON)
+    bm25/              bm25s index (.npy arrays + JSON, memory-mapped)
+
+Generations of schema 1 hold documents.jsonl and chunks.jsonl (one record a line) instead of
+store.sqlite; they are still read (into memory), and the next commit writes schema 2.
 
 `Index` reads this layout; `IndexWriter` (index/writer.py) is the only code that writes it.
+Opening reads the manifest, FAISS and BM25, not the documents or chunks: `index.documents`
+(a Mapping) and `index.chunks` (a Sequence) read rows when asked, and may be used from several
+threads.
 
 Example::
 
@@ -21,12 +27,11 @@ Example::
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 
 from rag_oracle.errors import (
     EmbedderMismatchError,
@@ -37,49 +42,30 @@ from rag_oracle.errors import (
 )
 from rag_oracle.index import dense, lexical
 from rag_oracle.index.atomic import snapshot_dir
+from rag_oracle.index.docstore import (
+    CHUNKS_JSONL,
+    DOCUMENTS_JSONL,
+    STORE,
+    JsonlStore,
+    SqliteStore,
+    damaged,
+    document_info,
+    read_records,
+)
 from rag_oracle.index.manifest import Manifest, read_manifest, sha256_file
 from rag_oracle.types import Chunk, Document, DocumentInfo
 
-DOCUMENTS = "documents.jsonl"
-CHUNKS = "chunks.jsonl"
+DOCUMENTS = DOCUMENTS_JSONL  # schema 1 only
+CHUNKS = CHUNKS_JSONL  # schema 1 only
 SOURCES = "sources.jsonl"
 ALIASES = "aliases.jsonl"
 
+__all__ = ["ALIASES", "SOURCES", "STORE", "Index", "check_embedder", "check_files", "document_info", "verify_index"]
 
 OPEN_ATTEMPTS = 5
 # Files up to this size are re-hashed against the manifest on every open; larger ones are checked
 # by size only there (index verify hashes everything).
 HASH_ON_OPEN_BYTES = 4 * 1024 * 1024
-
-
-def read_jsonl(path: Path, model):
-    with open(path, encoding="utf-8") as fh:
-        return [model.model_validate_json(line) for line in fh if line.strip()]
-
-
-def _damaged(index_path: Path, name: str, detail: str) -> IndexCorruptError:
-    return IndexCorruptError(
-        f"{index_path}: {name} is damaged ({detail}); run 'rag-oracle index verify {index_path}', then rebuild it"
-    )
-
-
-def _read_records(file: Path, model, index_path: Path) -> list:
-    """Every record of a JSONL file of the index (`model` validates each line; None: plain JSON).
-    A missing file or a damaged line raises IndexCorruptError naming the file and the line."""
-    records = []
-    try:
-        with open(file, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    records.append(model.model_validate_json(raw) if model else json.loads(raw))
-                except (ValidationError, ValueError) as exc:
-                    detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-                    raise _damaged(index_path, f"{file.name} line {lineno}", detail) from None
-    except OSError as exc:
-        raise _damaged(index_path, file.name, exc.strerror or str(exc)) from None
-    return records
 
 
 def check_files(snapshot: Path, manifest: Manifest, *, hash_below: int | None = None) -> list[str]:
@@ -100,37 +86,23 @@ def check_files(snapshot: Path, manifest: Manifest, *, hash_below: int | None = 
     return problems
 
 
-def document_info(doc: Document) -> DocumentInfo:
-    m = doc.metadata
-    return DocumentInfo(
-        id=doc.id,
-        title=doc.title,
-        year=m.year,
-        pmid=m.pmid,
-        pmcid=m.pmcid,
-        doi=m.doi,
-        source_path=m.source_path,
-        format=m.format,
-        publication_types=list(m.publication_types),
-        source=m.source,
-        authors=list(m.authors),
-        journal=m.journal,
-    )
-
-
-@dataclass
+@dataclass(eq=False)
 class Index:
+    """One generation of an index, opened for reading (`Index.open`).
+
+    `documents` (doc id -> Document, in document order) and `chunks` (chunk i is FAISS vector i
+    and BM25 row i) are a Mapping and a Sequence that read store.sqlite on demand; `info`,
+    `position`, `chunk_doc_positions` and `document_mask` answer without reading documents or
+    chunks whole. Safe to share between threads.
+    """
+
     path: Path
     manifest: Manifest
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    store: SqliteStore | JsonlStore
     sources: list[dict]
     aliases: dict[str, str]
     faiss_index: object
     bm25: object
-    _doc_positions: np.ndarray | None = field(default=None, repr=False)
-    _infos: dict[str, DocumentInfo] = field(default_factory=dict, repr=False)
-    _positions: dict[str, int] | None = field(default=None, repr=False)
     snapshot: Path | None = None  # the generation directory read (index/atomic.py); `path` is the index
 
     def __post_init__(self) -> None:
@@ -170,38 +142,68 @@ class Index:
             raise IndexCorruptError(
                 f"{path}: {problem}; the index is damaged. Run 'rag-oracle index verify {path}', then rebuild it."
             )
-        documents = {d.id: d for d in _read_records(snapshot / DOCUMENTS, Document, path)}
-        chunks = _read_records(snapshot / CHUNKS, Chunk, path)
-        sources = _read_records(snapshot / SOURCES, None, path)
+        store = SqliteStore(snapshot, path) if manifest.schema_version >= 2 else JsonlStore(snapshot, path)
+        try:
+            return cls._open_rest(path, snapshot, manifest, store, mmap)
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def _open_rest(cls, path: Path, snapshot: Path, manifest: Manifest, store, mmap: bool) -> Index:
+        sources = read_records(snapshot / SOURCES, None, path)
         aliases = {}
         if (snapshot / ALIASES).is_file():
-            for record in _read_records(snapshot / ALIASES, None, path):
+            for record in read_records(snapshot / ALIASES, None, path):
                 try:
                     aliases[record["alias"]] = record["canonical"]
                 except (KeyError, TypeError):
-                    raise _damaged(path, ALIASES, "a record without alias and canonical") from None
+                    raise damaged(path, ALIASES, "a record without alias and canonical") from None
         try:
             faiss_index = dense.read(snapshot, mmap=mmap)
         except (OSError, RuntimeError) as exc:
-            raise _damaged(path, dense.FAISS_FILE, str(exc).splitlines()[-1] if str(exc) else "unreadable") from None
+            raise damaged(path, dense.FAISS_FILE, str(exc).splitlines()[-1] if str(exc) else "unreadable") from None
         try:
             bm25 = lexical.load(snapshot)
         except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
-            raise _damaged(path, lexical.BM25_DIR, f"{type(exc).__name__}: {exc}") from None
-        if faiss_index.ntotal != len(chunks):
+            raise damaged(path, lexical.BM25_DIR, f"{type(exc).__name__}: {exc}") from None
+        n_chunks = len(store.chunks)
+        if isinstance(store, SqliteStore):  # rows lost at the end of the table (counts are from the data)
+            for what, held in (("chunks", n_chunks), ("documents", len(store.documents))):
+                if manifest.counts.get(what) != held:
+                    raise damaged(path, STORE, f"it holds {held} {what}, the manifest says {manifest.counts.get(what)}")
+        if faiss_index.ntotal != n_chunks:
             raise IndexCorruptError(
-                f"{path}: FAISS holds {faiss_index.ntotal} vectors but there are {len(chunks)} chunks; rebuild the index"
+                f"{path}: FAISS holds {faiss_index.ntotal} vectors but there are {n_chunks} chunks; rebuild the index"
             )
-        return cls(path, manifest, documents, chunks, sources, aliases, faiss_index, bm25, snapshot=snapshot)
+        return cls(path, manifest, store, sources, aliases, faiss_index, bm25, snapshot=snapshot)
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        """doc id -> Document, in document order (read on demand; recent ones cached)."""
+        return self.store.documents
+
+    @property
+    def chunks(self) -> Sequence[Chunk]:
+        """Every chunk; chunk i is FAISS vector i and BM25 row i (read on demand; recent ones cached)."""
+        return self.store.chunks
+
+    def close(self) -> None:
+        """Close store.sqlite's connection (also done when the Index is garbage-collected)."""
+        self.store.close()
 
     def canonical_id(self, doc_id: str) -> str:
         """The id a document is stored under (resolves ids of duplicates that were stored once)."""
         return self.aliases.get(doc_id, doc_id)
 
     def info(self, doc_id: str) -> DocumentInfo:
-        if doc_id not in self._infos:
-            self._infos[doc_id] = document_info(self.documents[doc_id])
-        return self._infos[doc_id]
+        """What a hit shows of a document, without reading its text; KeyError for an unknown id."""
+        return self.store.info(doc_id)
+
+    def chunks_and_infos(self, positions: Iterable[int]) -> list[tuple[Chunk, DocumentInfo]]:
+        """(chunk, `info` of its document) at each position, in that order, read together: a
+        search's hits cost one query, not two a hit (IndexError for a position out of range)."""
+        return self.store.chunks_and_infos(positions)
 
     def document_frequency(self, term: str) -> int:
         """How many chunks contain `term` (an analysed token): the `TermStatistics` protocol."""
@@ -209,9 +211,7 @@ class Index:
 
     def position(self, chunk_id: str) -> int:
         """Where a chunk is stored (its FAISS vector and BM25 row); KeyError for an unknown id."""
-        if self._positions is None:
-            self._positions = {c.id: i for i, c in enumerate(self.chunks)}
-        return self._positions[chunk_id]
+        return self.store.position(chunk_id)
 
     def vectors(self, chunk_ids: list[str]) -> np.ndarray | None:
         """The stored embeddings of these chunks, (n, dimension) float32; None when the FAISS index
@@ -223,13 +223,20 @@ class Index:
 
     @property
     def chunk_doc_positions(self) -> np.ndarray:
-        """For each chunk, the position of its document in `document_ids` (for filter masks)."""
-        if self._doc_positions is None:
-            order = {doc_id: i for i, doc_id in enumerate(self.documents)}
-            self._doc_positions = np.fromiter(
-                (order[c.doc_id] for c in self.chunks), dtype=np.int64, count=len(self.chunks)
-            )
-        return self._doc_positions
+        """For each chunk, the position of its document in `documents` (for filter masks); read-only."""
+        return self.store.chunk_doc_positions()
+
+    def document_mask(self, filters) -> np.ndarray:
+        """For each document (in `documents` order), whether `filters.accepts` it; documents are not read."""
+        return self.store.document_mask(filters)
+
+    def content_hashes(self) -> dict[str, str]:
+        """doc id -> content hash of every document, in document order, without reading their texts."""
+        return self.store.content_hashes()
+
+    def count_chunks(self, doc_ids: Iterable[str]) -> int:
+        """How many chunks these documents have (ids not in the index count 0)."""
+        return self.store.count_chunks(doc_ids)
 
     def verify(self) -> list[str]:
         """Problems found by re-hashing every file against the manifest and checking that counts and
@@ -238,19 +245,10 @@ class Index:
 
     def _content_problems(self) -> list[str]:
         """Counts that disagree with the manifest, and chunks that do not match their documents."""
-        problems = []
-        counts = self.manifest.counts
-        if counts.get("chunks") != len(self.chunks):
-            problems.append(f"chunks.jsonl has {len(self.chunks)} chunks, manifest says {counts.get('chunks')}")
-        if counts.get("documents") != len(self.documents):
-            problems.append(f"documents.jsonl has {len(self.documents)}, manifest says {counts.get('documents')}")
-        for chunk in self.chunks:
-            doc = self.documents.get(chunk.doc_id)
-            if doc is None:
-                problems.append(f"chunk {chunk.id} points at missing document {chunk.doc_id}")
-            elif doc.text[chunk.char_start : chunk.char_end] != chunk.text:
-                problems.append(f"chunk {chunk.id}: text does not match its document offsets")
-        return problems
+        try:
+            return self.store.problems(self.manifest.counts)
+        except RagOracleError as exc:  # damage met while reading rows
+            return [str(exc)]
 
 
 def verify_index(path: str | Path) -> list[str]:
@@ -267,7 +265,10 @@ def verify_index(path: str | Path) -> list[str]:
         index = Index._open_snapshot(path, snapshot, None, False, check=False)
     except RagOracleError as exc:
         return [*problems, str(exc)]
-    return [*problems, *index._content_problems()]
+    try:
+        return [*problems, *index._content_problems()]
+    finally:
+        index.close()
 
 
 def check_embedder(manifest: Manifest, embedder, path: Path) -> None:

@@ -5,12 +5,18 @@ source files ingested, aliases of duplicates) and `commit()` writes the next ver
 a temporary directory, manifest written last, swapped in atomically (index/atomic.py). Until
 `commit()` returns, readers see the previous version; if it raises, they keep seeing it.
 
-Vector i of the FAISS index is chunk i of chunks.jsonl. Adding only appends. Replacing or
-removing a document drops its chunks, so the FAISS index is rebuilt from the kept chunks'
-stored vectors (Flat, HNSW-Flat). Index types that keep no exact vectors (PQ, SQ, IVF) get the
-kept chunks embedded again with the writer's embedder, which is the one the index was built
-with (checked on open) and usually hits the embedding cache; the rebuilt index keeps the
-original training (centroids, codebooks).
+Vector i of the FAISS index is chunk row i of store.sqlite (index/docstore.py). Adding only
+appends. Replacing or removing a document drops its chunks, so the FAISS index is rebuilt from
+the kept chunks' stored vectors (Flat, HNSW-Flat). Index types that keep no exact vectors (PQ,
+SQ, IVF) get the kept chunks embedded again with the writer's embedder, which is the one the
+index was built with (checked on open) and usually hits the embedding cache; the rebuilt index
+keeps the original training (centroids, codebooks).
+
+The next store.sqlite is written in one pass that streams the base's rows in batches: kept
+documents are copied as stored (never parsed), kept chunks are parsed only for their BM25 text,
+and which chunks are kept comes from the chunk -> document positions alone. What stays in memory
+is the BM25 text of every chunk (bm25s indexes a list) and a few integer arrays, not the
+documents or Chunk objects; a base of schema 1 (JSONL) is read whole, as it always was.
 
 Example::
 
@@ -23,10 +29,11 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,8 +49,9 @@ from rag_oracle.errors import (
 )
 from rag_oracle.index import dense, lexical
 from rag_oracle.index.atomic import is_fresh, publish, recover_interrupted_swap, snapshot_dir
+from rag_oracle.index.docstore import STORE, StoreWriter, document_row
 from rag_oracle.index.manifest import MANIFEST, Manifest, file_entries, write_manifest
-from rag_oracle.index.store import ALIASES, CHUNKS, DOCUMENTS, SOURCES, Index, check_embedder
+from rag_oracle.index.store import ALIASES, SOURCES, Index, check_embedder
 from rag_oracle.settings import Settings
 from rag_oracle.text.passage import embedding_text
 from rag_oracle.types import Chunk, Document
@@ -85,6 +93,17 @@ def library_versions() -> dict[str, str]:
         if module is not None and hasattr(module, "__version__"):
             versions[name] = str(module.__version__)
     return versions
+
+
+@dataclass
+class _Written:
+    """What `_write_store` wrote: counts, the BM25 texts (one per chunk, in order), the chunks' checksum."""
+
+    documents: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    chunks_sha256: str = ""
+    texts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -248,6 +267,30 @@ class IndexWriter:
             self._stale = True
             self._reset()
 
+    def store_sentence_vectors(self, texts: list[str], on_progress=None) -> int:
+        """Embed the texts not yet in the index's sentence store (index/sentences.py) and add them.
+
+        Call it after `commit()`, under the writer lock: the store is an accelerator beside the
+        generations, never part of one, so a failed commit leaves nothing behind. A store that cannot
+        be written (a full disk) is reported as a warning and costs only speed: answers embed then.
+        Returns how many vectors were added."""
+        import logging
+        import sqlite3
+
+        from rag_oracle.index.sentences import SentenceStore
+
+        try:
+            return SentenceStore(self.path, self.embedder.model_id).add(
+                texts, self.embedder.embed_documents, on_progress
+            )
+        except (OSError, sqlite3.Error) as exc:
+            logging.getLogger(__name__).warning(
+                "could not store sentence vectors in %s (%s); answers will embed statements as they are asked",
+                self.path,
+                exc,
+            )
+            return 0
+
     # --- internals ------------------------------------------------------------------------------
 
     def _require_present(self, doc_ids: list[str]) -> None:
@@ -272,38 +315,43 @@ class IndexWriter:
         for doc in documents:
             rows = by_doc[doc.id]
             self._added.pop(doc.id, None)  # a second version staged before a commit: the later one wins
-            self._added[doc.id] = _Staged(doc, [chunks[r] for r in rows], vectors[rows])
+            # consecutive rows (the usual case) are a view, not a copy of the caller's vectors
+            contiguous = rows and rows[-1] - rows[0] == len(rows) - 1
+            doc_vectors = vectors[rows[0] : rows[-1] + 1] if contiguous else vectors[rows]
+            self._added[doc.id] = _Staged(doc, [chunks[r] for r in rows], doc_vectors)
 
     def _write(self, base: Index | None, command: str) -> Manifest:
         settings, embedder = self.settings, self.embedder
         staged = list(self._added.values())
-        kept_docs = [d for d in base.documents.values() if d.id not in self._removed] if base else []
-        documents = [*kept_docs, *(s.document for s in staged)]
-        kept_positions = [i for i, c in enumerate(base.chunks) if c.doc_id not in self._removed] if base else []
-        kept_chunks = [base.chunks[i] for i in kept_positions] if base else []
-        new_chunks = [c for s in staged for c in s.chunks]
-        chunks = [*kept_chunks, *new_chunks]
-        if not chunks:
+        # Which of the base's chunks stay, from its chunk -> document positions alone (no chunk is read).
+        kept_positions = (
+            np.flatnonzero(~np.isin(base.chunk_doc_positions, base.store.document_positions(self._removed)))
+            if base is not None
+            else np.zeros(0, dtype=np.int64)
+        )
+        if not len(kept_positions) and not any(s.chunks for s in staged):
             # bm25s cannot index an empty corpus, and an index that can answer nothing helps no one.
             raise ValueError(
                 f"{self.path}: an index must hold at least one chunk; nothing was written "
                 "(to delete an index, delete its directory)"
             )
-        new_vectors = (
-            np.concatenate([s.vectors for s in staged])
-            if staged
-            else np.zeros((0, embedder.dimension), dtype=np.float32)
-        )
-        titles = {d.id: d.title for d in documents}
-        faiss_index = self._dense(base, kept_positions, kept_chunks, titles, new_vectors)
         sources = self._merged_sources(base)
-        aliases = self._merged_aliases(base, {d.id for d in documents})
-        bm25 = lexical.build([embedding_text(titles[c.doc_id], c.text) for c in chunks])
+        aliases = self._merged_aliases(base)
         now = datetime.now(UTC).isoformat(timespec="seconds")
 
         with publish(self.path) as tmp:
-            write_jsonl(tmp / DOCUMENTS, documents)
-            write_jsonl(tmp / CHUNKS, chunks)
+            written = self._write_store(tmp / STORE, base, staged)
+            # The staged documents and chunks are written: drop them (the staged changes are
+            # discarded after a commit anyway) before the FAISS and BM25 builds need the memory.
+            parts = [s.vectors for s in staged]
+            staged.clear()
+            self._added.clear()
+            new_vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
+            del parts
+            faiss_index = self._dense(base, kept_positions, new_vectors)
+            del new_vectors  # FAISS holds its own copy
+            bm25 = lexical.build(written.texts)
+            written.texts.clear()
             write_jsonl(tmp / SOURCES, sources)
             write_jsonl(tmp / ALIASES, [{"alias": a, "canonical": c} for a, c in sorted(aliases.items())])
             dense.write(faiss_index, tmp)
@@ -320,48 +368,88 @@ class IndexWriter:
                 faiss={"spec": settings.index.faiss, "metric": "inner_product", "ntotal": int(faiss_index.ntotal)},
                 bm25=dict(lexical.PARAMS),
                 counts={
-                    "documents": len(documents),
-                    "chunks": len(chunks),
-                    "tokens": sum(c.token_count for c in chunks),
+                    "documents": written.documents,
+                    "chunks": written.chunks,
+                    "tokens": written.tokens,
                     "source_files": len(sources),
                     "aliases": len(aliases),
                 },
                 files=file_entries(tmp),
+                chunks_sha256=written.chunks_sha256,
             )
             write_manifest(tmp, manifest)  # last: without it the directory is never opened
         return manifest
 
-    def _dense(
-        self,
-        base: Index | None,
-        kept_positions: list[int],
-        kept_chunks: list[Chunk],
-        titles: dict[str, str],
-        new_vectors: np.ndarray,
-    ):
+    def _write_store(self, file: Path, base: Index | None, staged: list[_Staged]) -> _Written:
+        """store.sqlite of the next version: the base's kept rows copied as stored (documents are not
+        parsed; chunks are, for their BM25 text), then the staged ones. Streams the base in batches."""
+        out = StoreWriter(file)
+        written = _Written()
+        digest = hashlib.sha256()
+
+        def add_chunk(chunk: Chunk, doc_pos: int, text: str, title: str) -> None:
+            out.add_chunk(chunk.id, doc_pos, text)
+            written.texts.append(embedding_text(title, chunk.text))
+            written.tokens += chunk.token_count
+            digest.update(text.encode("utf-8"))
+            digest.update(b"\n")
+
+        try:
+            if base is not None:
+                kept_doc = np.ones(len(base.documents), dtype=bool)
+                for pos, row in enumerate(base.store.document_rows()):
+                    if row[0] in self._removed:
+                        kept_doc[pos] = False
+                    else:
+                        out.add_document(row)
+                new_doc_pos = np.cumsum(kept_doc) - 1  # old document position -> new one
+                doc_of = base.chunk_doc_positions
+                for pos, (text, chunk, title) in enumerate(base.store.chunk_records()):
+                    if kept_doc[doc_of[pos]]:
+                        add_chunk(chunk, int(new_doc_pos[doc_of[pos]]), text, title)
+            for s in staged:
+                doc_pos = out.add_document(document_row(s.document))
+                for chunk in s.chunks:
+                    add_chunk(chunk, doc_pos, chunk.model_dump_json(), s.document.title)
+            out.finish()
+        except BaseException:
+            out.abort()
+            raise
+        written.documents, written.chunks, written.chunks_sha256 = out.documents, out.chunks, digest.hexdigest()
+        return written
+
+    def _dense(self, base: Index | None, kept_positions: np.ndarray, new_vectors: np.ndarray):
         spec = self.settings.index.faiss
         if base is None:
             faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
         elif len(kept_positions) == len(base.chunks):
             faiss_index = base.faiss_index  # nothing dropped: append to it
         else:
-            kept = dense.reconstruct(base.faiss_index, np.array(kept_positions, dtype=np.int64))
+            kept = dense.reconstruct(base.faiss_index, kept_positions.astype(np.int64))
             if kept is None:
                 # Lossy codes cannot give the vectors back: embed the kept chunks again (the same
                 # embedder built them; the cache usually has them) and keep the original training.
                 faiss_index = dense.empty_like(base.faiss_index)
-                kept = self._embed_again(kept_chunks, titles)
+                kept = self._embed_again(base, kept_positions)
             else:
                 faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
             new_vectors = np.concatenate([kept.reshape(-1, self.embedder.dimension), new_vectors])
         dense.add_vectors(faiss_index, new_vectors, spec)
         return faiss_index
 
-    def _embed_again(self, chunks: list[Chunk], titles: dict[str, str]) -> np.ndarray:
+    def _embed_again(self, base: Index, kept_positions: np.ndarray) -> np.ndarray:
+        keep = np.zeros(len(base.chunks), dtype=bool)
+        keep[kept_positions] = True
         parts = [np.zeros((0, self.embedder.dimension), dtype=np.float32)]
-        for i in range(0, len(chunks), REEMBED_BATCH):
-            batch = chunks[i : i + REEMBED_BATCH]
-            parts.append(self.embedder.embed_documents([embedding_text(titles[c.doc_id], c.text) for c in batch]))
+        batch: list[str] = []
+        for pos, (_, chunk, title) in enumerate(base.store.chunk_records()):
+            if keep[pos]:
+                batch.append(embedding_text(title, chunk.text))
+            if len(batch) == REEMBED_BATCH:
+                parts.append(self.embedder.embed_documents(batch))
+                batch = []
+        if batch:
+            parts.append(self.embedder.embed_documents(batch))
         return np.concatenate(parts).astype(np.float32, copy=False)
 
     def _merged_sources(self, base: Index | None) -> list[dict]:
@@ -369,7 +457,7 @@ class IndexWriter:
         kept = [s for s in (base.sources if base else []) if s["path"] not in superseded]
         return [*kept, *self._sources]
 
-    def _merged_aliases(self, base: Index | None, doc_ids: set[str]) -> dict[str, str]:
+    def _merged_aliases(self, base: Index | None) -> dict[str, str]:
         # An alias of a removed or replaced document named text the index no longer holds; an id
         # that is now a document in its own right is no longer an alias.
         aliases = {
@@ -378,8 +466,8 @@ class IndexWriter:
             if c not in self._removed and a not in self._dropped_aliases
         }
         aliases.update(self._aliases)
-        aliases = {a: c for a, c in aliases.items() if a not in doc_ids}
-        dangling = sorted(a for a, c in aliases.items() if c not in doc_ids)
+        aliases = {a: c for a, c in aliases.items() if not self.has_document(a)}
+        dangling = sorted(a for a, c in aliases.items() if not self.has_document(c))
         if dangling:
             raise ValueError(f"aliases {dangling[:5]} point at documents the index will not hold")
         return aliases

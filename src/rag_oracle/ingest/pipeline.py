@@ -96,13 +96,12 @@ class _Run:
 
     @classmethod
     def start(cls, index: Index | None, file_digests: frozenset[str]) -> _Run:
-        documents = index.documents if index else {}
-        hashes = {d.id: d.content_hash for d in documents.values()}
+        hashes = index.content_hashes() if index else {}  # without reading the documents' texts
         owners: dict[str, str] = {}
         for doc_id, digest in hashes.items():
             owners.setdefault(digest, doc_id)
         aliases = dict(index.aliases) if index else {}
-        return cls(set(documents), hashes, owners, aliases, file_digests)
+        return cls(set(hashes), hashes, owners, aliases, file_digests)
 
     def drop(self, doc_id: str) -> None:
         """Forget a document the next version would hold, and the aliases of its text."""
@@ -188,7 +187,7 @@ def remove(
     if not wanted:
         raise ConfigError("no document ids given; name the ids to remove (see 'rag-oracle search' or the JSON output)")
     with writer_lock(index_path, wait=wait):
-        embedder = embedder or make_embedder(settings.embed)
+        embedder = embedder or make_embedder(settings.embed, settings.compute)
         writer = IndexWriter.open(index_path, settings, embedder)
         index = writer.index
         if index is None:
@@ -213,7 +212,7 @@ def remove(
             writer.remove_alias(alias)
         writer.drop_sources(sources)
         gone = set(documents)
-        chunks_removed = sum(1 for c in index.chunks if c.doc_id in gone)
+        chunks_removed = index.count_chunks(gone)
         also_aliases = sorted(a for a, c in index.aliases.items() if c in gone)
         manifest = writer.commit(command=command)
     return RemoveReport(
@@ -229,7 +228,7 @@ def remove(
 
 def _ingest(paths, index_path, settings, *, embedder, progress, command) -> IngestReport:
     progress = progress or NullProgress()
-    embedder = embedder or make_embedder(settings.embed)
+    embedder = embedder or make_embedder(settings.embed, settings.compute)
     timer = perf_counter()
     writer = IndexWriter.open(index_path, settings, embedder)
     existing = writer.index
@@ -265,7 +264,7 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
         "documents_replaced": len(replaced),
         "documents_removed": len(removed),
         "chunks_added": len(new_chunks),
-        "chunks_removed": sum(1 for c in existing.chunks if c.doc_id in run.dropped) if existing else 0,
+        "chunks_removed": existing.count_chunks(run.dropped) if existing else 0,
         "tokens_added": sum(c.token_count for c in new_chunks),
         "duplicates": sum(f.duplicates for f in file_reports),
     }
@@ -285,19 +284,26 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
     embed_cache = dict(embedder.stats) if hasattr(embedder, "stats") else {}
 
     timer = perf_counter()
+    # the documents whose statements the sentence store embeds after the commit (only if it is on)
+    written = [doc for doc, _ in run.pending.values()] if settings.index.sentence_vectors else []
     row = 0
     for doc, chunks in run.pending.values():
-        rows = vectors[row : row + len(chunks)]
+        stage = writer.replace if doc.id in replaced else writer.add
+        stage([doc], chunks, vectors[row : row + len(chunks)])
         row += len(chunks)
-        if doc.id in replaced:
-            writer.replace([doc], chunks, rows)
-        else:
-            writer.add([doc], chunks, rows)
+    # The writer holds the staged documents, chunks and vectors now. Letting go of ours lets it free
+    # them as soon as it has written them, before the FAISS and BM25 builds (gigabytes at 1M chunks).
+    run.pending.clear()
+    del new_chunks, vectors
     writer.remove(removed)
     for alias, canonical in run.new_aliases.items():
         writer.add_alias(alias, canonical)
     manifest = writer.commit(command=command)
     seconds["write"] = perf_counter() - timer
+    if settings.index.sentence_vectors:
+        timer = perf_counter()
+        _store_sentence_vectors(writer, written, progress)
+        seconds["sentences"] = perf_counter() - timer
     return IngestReport(
         **totals,
         total_documents=manifest.counts["documents"],
@@ -431,16 +437,28 @@ def _stage_documents(
     )
 
 
+def _store_sentence_vectors(writer: IndexWriter, documents: list[Document], progress: Progress) -> None:
+    """Embed the statements answers are composed from, once, into the index's sentence store
+    (index/sentences.py), so a question embeds only itself."""
+    from rag_oracle.generate.extractive import candidate_texts
+
+    texts = list(dict.fromkeys(text for doc in documents for text in candidate_texts(doc)))
+    progress.start("sentences", len(texts), "sentences")
+    writer.store_sentence_vectors(texts, progress.advance)
+    progress.finish()
+
+
 def _embed(chunks: list[Chunk], titles: dict[str, str], embedder: Embedder, progress: Progress) -> np.ndarray:
     progress.start("embed", len(chunks), "chunks")
-    parts = []
+    vectors = np.empty((len(chunks), embedder.dimension), dtype=np.float32)  # filled in place: one copy, not two
     tokens = 0
     for i in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[i : i + EMBED_BATCH]
-        parts.append(embedder.embed_documents([embedding_text(titles[c.doc_id], c.text) for c in batch]))
+        part = np.asarray(embedder.embed_documents([embedding_text(titles[c.doc_id], c.text) for c in batch]))
+        if part.shape != (len(batch), embedder.dimension):
+            raise ValueError(f"expected {len(batch)} vectors of dimension {embedder.dimension}, got shape {part.shape}")
+        vectors[i : i + len(batch)] = part
         tokens += sum(c.token_count for c in batch)
         progress.advance(len(batch), tokens=tokens)
     progress.finish()
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    return vectors

@@ -14,13 +14,12 @@ from rag_oracle.settings import RetrieveSettings
 
 
 def make_retriever(index: Index, embedder: Embedder, settings: RetrieveSettings) -> Retriever:
-    if settings.mode == "dense":
-        return DenseRetriever(index, embedder)
     if settings.mode == "bm25":
         return Bm25Retriever(index)
-    return HybridRetriever(
-        DenseRetriever(index, embedder), Bm25Retriever(index), candidates=settings.candidates, rrf_k=settings.rrf_k
-    )
+    dense = DenseRetriever(index, embedder, ef_search=settings.ef_search, nprobe=settings.nprobe)
+    if settings.mode == "dense":
+        return dense
+    return HybridRetriever(dense, Bm25Retriever(index), candidates=settings.candidates, rrf_k=settings.rrf_k)
 
 
 __all__ = [

@@ -22,15 +22,15 @@ def hits_from_positions(index, positions, scores, kind: str) -> list[Hit]:
 
     `kind` is "dense" or "bm25": which component fields the score fills.
     """
-    chunks = index.chunks
-    order = sorted(zip(positions.tolist(), scores.tolist(), strict=True), key=lambda p: (-p[1], chunks[p[0]].id))
+    found = index.chunks_and_infos(positions.tolist())  # read together (one query), not one by one
+    order = sorted(zip(found, scores.tolist(), strict=True), key=lambda p: (-p[1], p[0][0].id))
     return [
         Hit(
-            chunk=chunks[pos],
-            document=index.info(chunks[pos].doc_id),
+            chunk=chunk,
+            document=info,
             rank=rank,
             score=float(score),
             **{f"{kind}_score": float(score), f"{kind}_rank": rank},
         )
-        for rank, (pos, score) in enumerate(order, 1)
+        for rank, ((chunk, info), score) in enumerate(order, 1)
     ]

@@ -1,4 +1,7 @@
-"""Dense retrieval: the query embedding against the FAISS index (cosine similarity)."""
+"""Dense retrieval: the query embedding against the FAISS index (cosine similarity).
+
+`ef_search` (HNSW) and `nprobe` (IVF) are the approximate indexes' search-time knobs, from
+`[retrieve]` (`make_retriever` passes them); exact (Flat) indexes ignore them."""
 
 from __future__ import annotations
 
@@ -14,12 +17,28 @@ from rag_oracle.types import Hit
 class DenseRetriever:
     name = "dense"
 
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        *,
+        ef_search: int = dense.DEFAULT_EF_SEARCH,
+        nprobe: int = dense.DEFAULT_NPROBE,
+    ) -> None:
         self.index = index
         self.embedder = embedder
+        self.ef_search = ef_search
+        self.nprobe = nprobe
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         query = check_query(query, k)
         vector = self.embedder.embed_query(query)
-        positions, scores = dense.search(self.index.faiss_index, vector, k, allowed_positions(self.index, filters))
+        positions, scores = dense.search(
+            self.index.faiss_index,
+            vector,
+            k,
+            allowed_positions(self.index, filters),
+            ef_search=self.ef_search,
+            nprobe=self.nprobe,
+        )
         return hits_from_positions(self.index, positions, scores, "dense")

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag_oracle.text.drugs import find_drugs
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['\u2019][a-z]+)?")
 # Words the drug dictionary reads as drugs but which, in clinical prose, are something else.
 _NOT_DRUGS = frozenset({"oxygen", "water", "sodium", "potassium", "calcium", "iron", "alcohol", "salt", "glucose"})
@@ -33,22 +35,12 @@ class Mention:
 _TREES: dict[str, tuple[str, ...]] = {}  # canonical name -> MeSH tree numbers, filled as drugs are found
 
 
-def _tree(data: dict) -> tuple[str, ...]:
-    tree = data.get("mesh_tree") or []
-    if isinstance(tree, str):
-        tree = re.findall(r"[A-Z]\d{2}(?:\.\d{3})*", tree)
-    return tuple(tree)
-
-
 def _ensure_tree(name: str) -> None:
     """Look a name up in the dictionary (filling its MeSH tree) if no text has named it yet, so
     class answers do not depend on what was read before."""
     if name not in _TREES:
-        from drug_named_entity_recognition import find_drugs
-
-        found = find_drugs(_WORD.findall(name), is_ignore_case=True)
-        match = next((data for data, _, _ in found if str(data.get("name", "")).lower() == name), None)
-        _TREES[name] = _tree(match) if match else ()
+        found = find_drugs(_WORD.findall(name))
+        _TREES[name] = next((tree for found_name, tree, _, _ in found if found_name == name), ())
 
 
 def is_class(name: str) -> bool:
@@ -137,19 +129,16 @@ _CLASS_PHRASES = [
 @lru_cache(maxsize=8192)
 def drug_mentions(text: str) -> tuple[Mention, ...]:
     """Every drug (or drug class) named in `text`, in order."""
-    from drug_named_entity_recognition import find_drugs
-
     words = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
     if not words:
         return ()
     phrases = [Mention(name, m.group(0), m.start(), m.end()) for p, name in _CLASS_PHRASES for m in p.finditer(text)]
-    found = find_drugs([w for w, _, _ in words], is_ignore_case=True)
+    found = find_drugs([w for w, _, _ in words])
     out = list(phrases)
-    for data, first, last in found:
-        name = str(data.get("name", "")).lower()
+    for name, tree, first, last in found:
         if not name or name in _NOT_DRUGS:
             continue
-        _TREES.setdefault(name, _tree(data))
+        _TREES.setdefault(name, tree)
         start, end = words[first][1], words[last - 1][2]
         if any(p.start <= start < p.end for p in phrases):
             continue  # inside a class phrase matched above
