@@ -5,11 +5,13 @@ Run from the repository root (prints figures, asserts nothing)::
     python benchmarks/load_test.py                          # 20 clients x 60 s, a server it starts itself
     python benchmarks/load_test.py --clients 20 --duration 45 --unique --json-out after.json
     python benchmarks/load_test.py --clients 20 --duration 30 --index indexes/mine
+    python benchmarks/load_test.py --clients 20 --duration 45 --unique --workers 2   # rag-oracle serve --workers 2
     python benchmarks/load_test.py --url http://127.0.0.1:8000 --api-key-env RAG_ORACLE_API_KEY
 
 Without --url it starts `python -m rag_oracle.server` (what `rag-oracle serve` runs) on a free
 loopback port with a temporary sessions file and the rate limit off, over --index or the sample
-index (built from ./corpus on first use), waits for /healthz, and stops it at the end. The server
+index (built from ./corpus on first use), with --workers processes (default 1), waits for /healthz
+(with several workers, until every one of them has answered ready), and stops it at the end. The server
 inherits this script's interpreter, environment and working directory, so `PYTHONPATH=<tree>/src`
 serves another checkout (e.g. a `git worktree` of an older commit).
 
@@ -58,6 +60,7 @@ import httpx
 import numpy as np
 
 MAX_CLIENTS = 200
+MAX_WORKERS = 16
 MAX_DURATION = 600.0
 # Environment variables that change how many threads the server computes with (recorded with the figures).
 THREAD_VARIABLES = (
@@ -142,25 +145,34 @@ def served_code(env: dict[str, str]) -> dict:
     return code
 
 
-def start_server(index: str | None, startup_timeout: float, env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
+def start_server(
+    index: str | None, startup_timeout: float, env: dict[str, str], workers: int = 1
+) -> tuple[subprocess.Popen, str, Path]:
     """`python -m rag_oracle.server` on a free port; returns (process, base URL, temp dir)."""
     tmp = Path(tempfile.mkdtemp(prefix="rag-oracle-load-"))
     port = free_port()
     cmd = [sys.executable, "-m", "rag_oracle.server", "--port", str(port), "--db", str(tmp / "sessions.sqlite")]
     cmd += ["--rate-limit", "0", "--log-level", "warning"] + (["--index", index] if index else [])
+    cmd += ["--workers", str(workers)] if workers > 1 else []
     with open(tmp / "server.log", "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_timeout
+    ready: set[int | None] = set()  # the workers (process ids) seen ready
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"the server exited with {proc.returncode}; see {tmp / 'server.log'}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return proc, url, tmp
+            # A new connection each time: with several workers, any of them may accept it.
+            response = httpx.get(f"{url}/healthz", timeout=2)
+            if response.status_code == 200:
+                ready.add(response.json().get("worker"))
+                if len(ready) >= workers:
+                    return proc, url, tmp
+                continue
         except httpx.TransportError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.5 if not ready else 0.05)
     proc.kill()
     sys.exit(f"the server did not become healthy within {startup_timeout:.0f} s; see {tmp / 'server.log'}")
 
@@ -236,6 +248,7 @@ def report(run: Run, args: argparse.Namespace, health: dict, url: str, context: 
     out = {
         "url": url,
         "clients": args.clients,
+        "workers": health.get("workers", 1),
         "duration_s": round(window, 2),
         "ask_share": args.ask_share,
         "unique_questions": args.unique,
@@ -266,7 +279,7 @@ def report(run: Run, args: argparse.Namespace, health: dict, url: str, context: 
 def describe_code(code: dict | None, health: dict) -> str:
     if code is None:  # a server this script did not start: only what it says about itself
         return f"rag_oracle {health.get('version')} (a running server: its tree is not known here)"
-    commit = (code["git_commit"] or "no git commit")[:12]
+    commit = code["git_commit"][:12] if code["git_commit"] else "no git commit"
     dirty = {True: f", {code['git_changed_files']} uncommitted changes", False: ", clean", None: ""}[code["git_dirty"]]
     return (
         f"rag_oracle {code['version']} from {code['package_dir']} (commit {commit}{dirty}; "
@@ -278,6 +291,7 @@ def print_table(result: dict) -> None:
     s = result["server"]
     print(
         f"{result['clients']} clients for {result['duration_s']:.1f} s against {result['url']} "
+        f"({result['workers']} server process{'es' if result['workers'] > 1 else ''}) "
         f"(index {s.get('index')}, {s.get('chunks')} chunks, generator {s.get('generator')}; "
         f"{result['cpus']} CPUs, 1-min load average before {result['load_average_before'][0]:.1f}, "
         f"at the end {result['load_average'][0]:.1f}"
@@ -304,6 +318,12 @@ def main() -> None:
     parser.add_argument("--url", help="A running server (default: start one).")
     parser.add_argument("--index", help="Index for the server this script starts (default: the sample index).")
     parser.add_argument("--clients", type=int, default=20, help=f"Concurrent clients (1-{MAX_CLIENTS}).")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help=f"Server processes of the server this script starts (rag-oracle serve --workers; 1-{MAX_WORKERS}).",
+    )
     parser.add_argument("--duration", type=float, default=60.0, help=f"Seconds measured (1-{MAX_DURATION:.0f}).")
     parser.add_argument("--ask-share", type=float, default=0.5, help="Share of requests that are /v1/ask.")
     parser.add_argument(
@@ -329,6 +349,10 @@ def main() -> None:
         parser.error(f"--duration must be between 1 and {MAX_DURATION:.0f} seconds")
     if not 0 <= args.ask_share <= 1:
         parser.error("--ask-share must be between 0 and 1")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be between 1 and {MAX_WORKERS}")
+    if args.url and args.workers != 1:
+        parser.error("--workers is for the server this script starts; a running server (--url) has its own")
 
     env = dict(os.environ)
     context = {
@@ -345,7 +369,7 @@ def main() -> None:
         context["code"] = served_code(env)
         print(f"serving {describe_code(context['code'], {})}", file=sys.stderr)
         print("starting the server (the sample index is built on first use) ...", file=sys.stderr)
-        proc, url, tmp = start_server(args.index, args.startup_timeout, env)
+        proc, url, tmp = start_server(args.index, args.startup_timeout, env, args.workers)
         print(f"server at {url}; log in {tmp / 'server.log'} (deleted at the end unless --keep)", file=sys.stderr)
     key = os.environ.get(args.api_key_env, "")
     headers = {"Authorization": f"Bearer {key}"} if key else {}

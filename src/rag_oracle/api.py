@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
@@ -19,11 +20,25 @@ from rag_oracle.errors import IndexNotFoundError
 from rag_oracle.generate.base import Generator
 from rag_oracle.index.atomic import is_index
 from rag_oracle.index.store import Index, check_embedder
-from rag_oracle.ingest.pipeline import IngestReport, Progress, ingest, remove
 from rag_oracle.pipeline import Callbacks, Overrides, Pipeline
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.settings import Settings, load_settings
 from rag_oracle.types import Answer, Filters, Hit, PatientContext
+
+if TYPE_CHECKING:
+    from rag_oracle.ingest.pipeline import IngestReport, Progress
+
+# Ingest (its loaders, YAML, PDF) is imported when first used, not by every question.
+_INGEST_NAMES = ("IngestReport", "Progress", "ingest", "remove")
+
+
+def __getattr__(name: str):
+    if name in _INGEST_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module("rag_oracle.ingest.pipeline"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SAMPLE_SUBDIRS = ("markdown", "pubmed", "pmc", "jsonl", "pdf")
 
@@ -139,6 +154,8 @@ def ensure_sample_index(
             f"no --index given and no sample corpus at {corpus.resolve()}; run from the repository root "
             "or pass --index DIR"
         )
+    from rag_oracle.ingest.pipeline import ingest
+
     # Two first uses at once (a server and a CLI): the second waits for the first's build, then finds it.
     report = ingest(
         folders,
@@ -156,9 +173,9 @@ __all__ = [
     "RagOracle",
     "document_ranking",
     "ensure_sample_index",
-    "ingest",
+    "ingest",  # noqa: F822 (module __getattr__ imports it on first use)
     "open_index",
-    "remove",
+    "remove",  # noqa: F822 (module __getattr__)
     "sample_index_path",
 ]
 

@@ -33,9 +33,12 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
+
+import numpy as np
 
 from rag_oracle.answer.builder import AnswerBuilder, answer_dates
 from rag_oracle.answer.context import context_notes, contextual_question
@@ -95,6 +98,35 @@ def settings_hash(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
 
+_QUERY_VECTORS: ContextVar[dict[str, np.ndarray] | None] = ContextVar("rag_oracle_query_vectors", default=None)
+
+
+class OncePerQuestion:
+    """An embedder that embeds each query text once per question.
+
+    One question embeds the same text up to three times: the dense retriever, the relevance gate
+    and the extractive generator each embed the question, and a related question is embedded by
+    its retrieval and again by its gate. Inside `Pipeline.run` a text's query vector is computed
+    once and reused (as a copy); outside it, and for documents, every call goes to `inner`. Nothing
+    is kept after the question: a new question is embedded anew.
+    """
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vectors = _QUERY_VECTORS.get()
+        if vectors is None:
+            return self.inner.embed_query(text)
+        vector = vectors.get(text)
+        if vector is None:
+            vector = vectors[text] = self.inner.embed_query(text)
+        return vector.copy()
+
+
 def pool_size(settings: Settings) -> int:
     """How many chunks a question retrieves before source diversity and the relevance gate."""
     return max(settings.retrieve.k, 3 * settings.answer.top_k)
@@ -116,8 +148,9 @@ class Pipeline:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.retriever = retriever or make_retriever(index, embedder, settings.retrieve)
-        self.generator = generator or make_generator(embedder, settings, index)
+        self._query_embedder = OncePerQuestion(embedder)  # what the question path embeds with
+        self.retriever = retriever or make_retriever(index, self._query_embedder, settings.retrieve)
+        self.generator = generator or make_generator(self._query_embedder, settings, index)
         self._variants: OrderedDict[str, tuple[Settings, Retriever, Generator]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -136,6 +169,20 @@ class Pipeline:
         `context` (the patient's age group, pregnancy, renal function) becomes the question's
         population: the answer is to `contextual_question(question, context)` (answer/context.py).
         """
+        token = _QUERY_VECTORS.set({})
+        try:
+            return self._run(question, filters, overrides, callbacks, context)
+        finally:
+            _QUERY_VECTORS.reset(token)
+
+    def _run(
+        self,
+        question: str,
+        filters: Filters | None,
+        overrides: Overrides | None,
+        callbacks: Callbacks | None,
+        context: PatientContext | None,
+    ) -> Answer:
         callbacks = callbacks or Callbacks()
         settings, retriever, generator = self.components(overrides)
         context = context if context is not None and not context.empty else None
@@ -148,7 +195,7 @@ class Pipeline:
         if callbacks.on_retrieved is not None:
             callbacks.on_retrieved(hits)
         builder = AnswerBuilder(
-            settings.answer, self.index, self.embedder, self._provenance(settings, generator), context=context
+            settings.answer, self.index, self._query_embedder, self._provenance(settings, generator), context=context
         )
 
         def answerable(candidate: str) -> bool:  # a related question is offered only if this holds
@@ -230,10 +277,10 @@ class Pipeline:
         retriever = (
             self.retriever
             if settings.retrieve == self.settings.retrieve
-            else make_retriever(self.index, self.embedder, settings.retrieve)
+            else make_retriever(self.index, self._query_embedder, settings.retrieve)
         )
         same_generator = settings.answer == self.settings.answer and settings.llm == self.settings.llm
-        generator = self.generator if same_generator else make_generator(self.embedder, settings, self.index)
+        generator = self.generator if same_generator else make_generator(self._query_embedder, settings, self.index)
         with self._lock:
             found = self._variants.setdefault(key, (settings, retriever, generator))
             self._variants.move_to_end(key)

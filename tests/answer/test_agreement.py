@@ -403,3 +403,15 @@ def test_judge_reads_one_statement() -> None:
     assert e.eligible and e.quote == "Escitalopram: \u2026 For older adults, 10 mg/day is the usual dose."
     assert not judge(older, info, d.text, ask("What is the dose of sertraline in older adults?")).eligible
     assert not judge(older, info, d.text, ask("What is the dose of escitalopram in children?")).eligible
+
+
+def test_a_judgement_is_for_its_question_whatever_was_judged_before() -> None:
+    # Judgements are memoised per statement and question: another question's must never come back.
+    d = document("- Escitalopram: start 10 mg once daily. For older adults, 10 mg/day is the usual dose.")
+    passages, documents = [chunk_of(d)], {d.id: d}
+    older, children = ask("What is the dose of escitalopram in older adults?"), ask("What is the dose in children?")
+    first = evidence_for(older, passages, documents)
+    other = evidence_for(children, passages, documents)
+    assert [e.eligible for e in first] != [e.eligible for e in other]
+    assert evidence_for(older, passages, documents) == first
+    assert evidence_for(children, passages, documents) == other

@@ -76,7 +76,7 @@ def test_int8_model_is_close_but_has_its_own_id(tmp_path: Path, onnx_embedder) -
     texts = _sample_texts()[:20]
     cosines = np.sum(int8.embed_documents(texts) * onnx_embedder.embed_documents(texts), axis=1)
     assert 0.95 <= cosines.min() < 0.99999  # close, and not the fp32 model by another name
-    assert int8.model_id == onnx_embedder.model_id + "|onnx-int8"
+    assert int8.model_id == onnx_embedder.model_id + "|onnx-int8-ffn32"
 
 
 def test_config_is_read_without_loading_a_model() -> None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import random
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -234,12 +235,73 @@ def test_a_forked_child_reads_with_its_own_connection(index_path: Path) -> None:
     if pid == 0:  # the child: exit status says whether it read the same rows
         try:
             ok = index.chunks[1] == list(index.chunks)[1] and index.chunks[0] == first
-            os._exit(0 if ok and index.store._pid == os.getpid() else 1)
+            os._exit(0 if ok and index.store._pool.pid == os.getpid() else 1)
         except BaseException:
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert index.chunks[1] == list(index.chunks)[1]
+
+
+def test_concurrent_queries_each_borrow_a_connection_up_to_the_limit() -> None:
+    opened: list[sqlite3.Connection] = []
+
+    def open_one() -> sqlite3.Connection:
+        opened.append(sqlite3.connect(":memory:", check_same_thread=False))
+        return opened[-1]
+
+    pool = docstore.ReadConnections(open_one, limit=2)
+    first = pool.take()
+    second = pool.take()  # the first is lent out: a second is opened, not waited for
+    assert len(opened) == 2 and first is not second
+    got: list[sqlite3.Connection] = []
+    waiter = threading.Thread(target=lambda: got.append(pool.take()))
+    waiter.start()
+    waiter.join(timeout=0.3)
+    assert waiter.is_alive() and len(opened) == 2  # at the limit it waits for one to come back
+    pool.give(first)
+    waiter.join(timeout=10)
+    assert got == [first]
+    pool.give(second)
+    assert pool.take() is second and len(pool) == 2
+    pool.close()
+
+
+def test_a_pruned_generation_keeps_answering_from_the_connections_it_has(index_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(docstore, "CHUNK_CACHE", 1)  # every read below is a query
+    index = Index.open(index_path)
+    expected = list(index.chunks)
+    (snapshot_dir(index_path) / "store.sqlite").unlink()  # as a writer's prune does, while it is open
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(20):
+                assert list(index.chunks) == expected and index.chunks[3] == expected[3]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(index.store._pool) == 1  # no new connection could open; none was needed
+
+
+def test_whether_a_document_exists_is_asked_of_the_file_once(index_path: Path, monkeypatch) -> None:
+    index = Index.open(index_path)
+    store = index.store
+    queries: list[str] = []
+    real = store._rows
+    monkeypatch.setattr(store, "_rows", lambda sql, params=(): queries.append(sql) or real(sql, params))
+    for _ in range(3):
+        assert "doc-01" in index.documents and "no-such-doc" not in index.documents
+    assert len(queries) == 2
+    index.documents["doc-02"]
+    assert "doc-02" in index.documents and len(queries) == 3  # known from the document read
 
 
 def test_readers_write_nothing_beside_the_store(index_path: Path) -> None:

@@ -251,3 +251,30 @@ def test_duplicate_text_under_another_id_becomes_an_alias(tmp_path: Path, settin
     assert list(index.documents) == ["first"]
     assert index.canonical_id("second") == "first" and index.canonical_id("first") == "first"
     assert index.manifest.counts["aliases"] == 1
+
+
+@pytest.mark.parametrize("spec", ["Flat", "HNSW16", "IVF2,Flat", "SQ8"])
+def test_open_memory_maps_the_vectors_and_searches_alike(corpus_dir: Path, settings, tmp_path: Path, spec) -> None:
+    import faiss
+
+    from rag_oracle.index import dense
+
+    settings = settings.with_overrides({"index": {"faiss": spec}})
+    path = tmp_path / "idx"
+    ingest([corpus_dir], path, settings)
+    mapped, read = Index.open(path), Index.open(path, mmap=False)
+    queries = HashEmbedder(dimension=512).embed_documents(["warfarin before surgery", "platelet counts", "sinusitis"])
+    for q in queries:
+        found, expected = (dense.search(i.faiss_index, q, 5) for i in (mapped, read))
+        assert found[0].tolist() == expected[0].tolist() and found[1].tolist() == expected[1].tolist()
+    assert np.array_equal(mapped.vectors([c.id for c in mapped.chunks]), read.vectors([c.id for c in read.chunks]))
+    maps = Path("/proc/self/maps")  # Linux: the vectors are a mapping of the file, not a copy
+    if spec in ("Flat", "HNSW16") and hasattr(faiss, "IO_FLAG_MMAP_IFC") and maps.exists():
+        assert str((snapshot_dir(path) / dense.FAISS_FILE).resolve()) in maps.read_text()
+    # A writer appends to (and replaces in) an index that readers have memory-mapped.
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "extra.txt").write_text("Sertraline is started at 50 mg daily for depression.")
+    ingest([more], path, settings)
+    index = Index.open(path)
+    assert index.faiss_index.ntotal == len(index.chunks) and index.verify() == []

@@ -284,3 +284,104 @@ def test_a_source_file_record_is_superseded_by_its_next_version(tmp_path: Path, 
     writer.commit()
     assert writer.file_digests == {"b" * 64, "c" * 64}
     assert Index.open(path).manifest.counts["source_files"] == 2
+
+
+# --- memory at scale: what is staged is spilled, vectors reach FAISS in batches ----------------------
+
+
+def test_staging_keeps_nothing_of_the_callers_objects(tmp_path: Path, settings, embedder) -> None:
+    # The caller can free its documents, chunks and vectors once they are staged (gigabytes at 1M chunks).
+    import gc
+    import weakref
+
+    writer = IndexWriter.open(tmp_path / "idx", settings, embedder)
+    documents, chunks, vectors = prepared(embedder, settings, doc("warfarin", WARFARIN), doc("amox", AMOXICILLIN))
+    alive = weakref.ref(vectors)
+    writer.add(documents, chunks, vectors)
+    del documents, chunks, vectors
+    gc.collect()
+    assert alive() is None, "the writer must not hold the caller's vectors (or a view of them)"
+    writer.commit()
+    assert_consistent(Index.open(tmp_path / "idx", embedder))
+
+
+def test_staging_leaves_no_file_anywhere(tmp_path: Path, settings, embedder) -> None:
+    path = tmp_path / "idx"
+    before = sorted(p.name for p in tmp_path.iterdir())
+    writer = IndexWriter.open(path, settings, embedder)
+    writer.add(*prepared(embedder, settings, doc("warfarin", WARFARIN)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # staged rows live in anonymous files
+    writer.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "idx"])
+    assert not [p for p in path.rglob("*") if "rag-oracle" in p.name]
+
+
+def test_a_full_disk_while_staging_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings, embedder
+) -> None:
+    import errno
+
+    path = tmp_path / "idx"
+    build(path, settings, embedder, doc("warfarin", WARFARIN))
+    before = {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer_module.tempfile, "TemporaryFile", full)
+    writer = IndexWriter.open(path, settings, embedder)
+    with pytest.raises(IndexWriteError, match=r"No space left on device.*nothing was changed"):
+        writer.add(*prepared(embedder, settings, doc("amox", AMOXICILLIN)))
+    assert {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("spec", ["Flat", "IVF2,Flat"])
+def test_vectors_added_in_batches_build_the_same_index(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings, embedder, spec: str
+) -> None:
+    # Flat appends codes, so batches give the very same file; an index that must be trained first
+    # (IVF) gets all vectors at once, as before.
+    settings = settings.with_overrides({"index": {"faiss": spec}})
+    docs = [doc(f"d{i}", f"{WARFARIN} Note {i}.", f"Title {i}") for i in range(9)]
+    build(tmp_path / "one", settings, embedder, *docs)
+    monkeypatch.setattr(writer_module, "ADD_BATCH", 2)
+    build(tmp_path / "batched", settings, embedder, *docs)
+    one, batched = (snapshot_dir(tmp_path / name) / dense.FAISS_FILE for name in ("one", "batched"))
+    assert one.read_bytes() == batched.read_bytes()
+
+
+def test_replace_then_append_in_batches_keeps_vectors_aligned(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings, embedder
+) -> None:
+    # The kept vectors are reconstructed a batch at a time, then the staged ones follow; a document
+    # staged twice before a commit leaves a gap in the spill that must be skipped.
+    monkeypatch.setattr(writer_module, "ADD_BATCH", 2)
+    settings = settings.with_overrides({"index": {"faiss": "HNSW16"}})
+    path = tmp_path / "idx"
+    build(path, settings, embedder, *[doc(f"d{i}", f"{AMOXICILLIN} Case {i}.", f"Sinusitis {i}") for i in range(5)])
+    writer = IndexWriter.open(path, settings, embedder)
+    writer.replace(*prepared(embedder, settings, doc("d1", WARFARIN)))
+    writer.add(*prepared(embedder, settings, doc("ssri", SERTRALINE), doc("apix", APIXABAN)))
+    writer.replace(*prepared(embedder, settings, doc("d1", f"{WARFARIN} Second version.")))
+    writer.remove(["ssri"])
+    writer.commit()
+    index = Index.open(path, embedder)
+    assert list(index.documents) == ["d0", "d2", "d3", "d4", "apix", "d1"]
+    assert index.documents["d1"].text.endswith("Second version.")
+    assert_consistent(index)
+
+
+def test_the_bm25_texts_file_is_a_sequence(tmp_path: Path) -> None:
+    texts = writer_module._TextFile(tmp_path)
+    words = ["warfarin\nbefore surgery", "", "naïve café ±5 mg", "x" * 70_000]
+    for w in words[:2]:
+        texts.append(w)
+    assert list(texts) == words[:2]
+    for w in words[2:]:
+        texts.append(w)  # appending after a read still appends
+    assert len(texts) == 4 and list(texts) == words and list(texts) == words
+    assert texts[2] == words[2] and texts[-1] == words[-1] and texts[1:3] == words[1:3]
+    it = iter(texts)
+    assert next(it) == words[0] and texts[3] == words[3] and list(it) == words[1:]
+    texts.close()
+    assert list(tmp_path.iterdir()) == []

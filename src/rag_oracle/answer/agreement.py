@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rag_oracle.text.analyzer import GENERIC, tokenize_one
@@ -170,14 +170,22 @@ class Evidence:
 
 
 def role_of(statement: Statement, info: DocumentInfo) -> str:
-    text = statement.text
+    return _role(statement.text, statement.section, _is_label_document(info))
+
+
+def _is_label_document(info: DocumentInfo) -> bool:
+    types = " ".join(info.publication_types).lower()
+    return "monograph" in types or "label" in types
+
+
+def _role(text: str, section: str, label_document: bool) -> str:
     if _SELF.search(text):
         return "note"
     if _METHOD.search(text):
         return "method"
     if _AIM.search(text.strip()):
         return "background"  # the aim of a study
-    section = statement.section.strip()
+    section = section.strip()
     by_section = next((role for pattern, role in _SECTION_ROLES if pattern.search(section)), "")
     if by_section in {"method", "result"}:
         return by_section
@@ -189,10 +197,7 @@ def role_of(statement: Statement, info: DocumentInfo) -> str:
         return by_section
     if _RECOMMEND.search(text) or _IMPERATIVE.match(text):
         return "recommendation"
-    types = " ".join(info.publication_types).lower()
-    if "monograph" in types or "label" in types:
-        return "label"
-    return "statement"
+    return "label" if label_document else "statement"
 
 
 def evidence_level(info: DocumentInfo) -> int:
@@ -243,13 +248,16 @@ def _owners(statement: Statement, fallback: frozenset[str]) -> tuple[frozenset[s
     return frozenset(named), frozenset(scoped)
 
 
-def _label_terms(part) -> set[str]:
+@lru_cache(maxsize=16384)
+def _label_terms(part) -> frozenset[str]:
     """The words of a heading or label that could name an indication (not drugs, populations or
-    generic words)."""
+    generic words). Memoised: every statement under the heading asks, for every question."""
     words = set(tokenize_one(part.text))
     drugs = set(tokenize_one(" ".join(m.surface for m in drug_mentions(part.text))))
     populations = set(tokenize_one(" ".join(sorted(populations_in(part.text)))))
-    return {w for w in words if w not in GENERIC and w not in _WEAK and not w.isdigit()} - drugs - populations
+    return frozenset(
+        {w for w in words if w not in GENERIC and w not in _WEAK and not w.isdigit()} - drugs - populations
+    )
 
 
 def _inner_label(statement: Statement):
@@ -262,20 +270,26 @@ def matching_label_kinds(statements, analysis: QuestionAnalysis) -> dict[str, in
     that kind in the document names. A sibling naming fewer is about something else: "Dosing in
     seizure disorders" beside "Dosing in panic disorder" for a panic-disorder question, "Moderate
     intensity" beside "High intensity" for a high-intensity question."""
-    wanted = set(analysis.topic_terms)
+    return _most_question_words(_label_parts(statements), frozenset(analysis.topic_terms))
+
+
+def _label_parts(statements) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each distinct (kind, `_label_terms`) of the statements' headings and labels."""
+    parts = (part for st in statements for part in st.scope if part.kind in ("heading", "label"))
+    return tuple(dict.fromkeys((part.kind, _label_terms(part)) for part in parts))
+
+
+def _most_question_words(labels: tuple[tuple[str, frozenset[str]], ...], wanted: frozenset[str]) -> dict[str, int]:
     best: dict[str, int] = {}
-    for st in statements:
-        for part in st.scope:
-            if part.kind in ("heading", "label"):
-                count = len(_label_terms(part) & wanted)
-                if count:
-                    best[part.kind] = max(best.get(part.kind, 0), count)
+    for kind, terms in labels:
+        count = len(terms & wanted)
+        if count:
+            best[kind] = max(best.get(kind, 0), count)
     return best
 
 
-def _shape(statement: Statement, intent: str) -> tuple[bool, bool]:
-    units = {q.unit for q in quantities(statement.text)}
-    text = statement.text
+def _shape(text: str, units: frozenset[str], intent: str) -> tuple[bool, bool]:
+    """(shape, cue) of a statement's text with these quantity units, for `intent`."""
     if intent in ("start_dose", "max_dose", "dose"):
         shape = bool(units & DOSE_UNITS)
     elif intent in ("hold", "duration"):
@@ -290,6 +304,78 @@ def _shape(statement: Statement, intent: str) -> tuple[bool, bool]:
     return shape, cue
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What a judgement needs from a statement and its document alone, whatever the question."""
+
+    named: frozenset[str]  # drugs the sentence names
+    scope_drugs: frozenset[str]  # of its innermost scope part naming one, else of the title
+    from_title: bool
+    named_owners: frozenset[str]  # drugs the sentence attaches its numbers to
+    scope_owners: frozenset[str]  # the scope's drugs, for numbers attached to none
+    units: frozenset[str]  # of its quantities
+    has_quantity: bool
+    stated: frozenset[str]  # the populations it is about (else its scope's, else the title's)
+    role: str
+    instruction: bool
+    dose_words: bool  # speaks of the dose in words
+
+    @property
+    def subjects(self) -> frozenset[str]:
+        return self.named or self.scope_drugs
+
+    @property
+    def owners(self) -> frozenset[str]:
+        return self.named_owners | self.scope_owners
+
+
+@lru_cache(maxsize=16384)
+def _facts(statement: Statement, title: str, label_document: bool) -> _Facts:
+    # Every question that reads a statement (an answer's own and its related questions') asks the
+    # same of it: memoised.
+    text = statement.text
+    named = drugs_in(text)
+    scope_drugs, from_title = _scope_drugs(statement, title)
+    named_owners, scope_owners = _owners(statement, scope_drugs or named)
+    found = quantities(text)
+    role = _role(text, statement.section, label_document)
+    return _Facts(
+        named=named,
+        scope_drugs=scope_drugs,
+        from_title=from_title,
+        named_owners=named_owners,
+        scope_owners=scope_owners,
+        units=frozenset(q.unit for q in found),
+        has_quantity=bool(found),
+        stated=frozenset(stated_populations(text) or _scope_population(statement, title)),
+        role=role,
+        instruction=role == "note" or _instruction(text),
+        dose_words=bool(_DOSE_WORDS.search(text)),
+    )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a judgement reads from the question's analysis: hashable, so judgements are memoised."""
+
+    drugs: frozenset[str]
+    intent: str
+    population: frozenset[str]
+    clearance: tuple[float, float] | None
+    topic_terms: frozenset[str]
+
+    @classmethod
+    def of(cls, analysis: QuestionAnalysis) -> _Asked:
+        clearance = tuple(analysis.clearance) if analysis.clearance else None
+        return cls(
+            frozenset(analysis.drugs),
+            analysis.intent,
+            frozenset(analysis.population),
+            clearance,  # type: ignore[arg-type]
+            frozenset(analysis.topic_terms),
+        )
+
+
 def judge(
     statement: Statement,
     info: DocumentInfo,
@@ -302,19 +388,39 @@ def judge(
 ) -> Evidence:
     """`statement` judged against `analysis`; `sibling_kinds`: per scope kind, the most question words
     a heading or label of the same document names (`matching_label_kinds`); `offset`:
-    where `document_text` starts in the document."""
+    where `document_text` starts in the document. Memoised: judging it again costs a lookup."""
+    siblings = tuple(sorted((sibling_kinds or {}).items()))
+    label_document = _is_label_document(info)
+    return _evidence(
+        statement, info.title, label_document, document_text, _Asked.of(analysis), siblings, hit_index, offset
+    )
+
+
+@lru_cache(maxsize=4096)  # about a dozen answers' statements (each entry holds its document's text)
+def _evidence(
+    statement: Statement,
+    title: str,
+    label_document: bool,
+    document_text: str,
+    question: _Asked,
+    siblings: tuple[tuple[str, int], ...],
+    hit_index: int,
+    offset: int,
+) -> Evidence:
+    # Memoised (an Evidence is immutable): an answer reads the same passages in the same order up to
+    # three times (selection, draft, conflicts), and later questions read them again. What does not
+    # depend on the question is `_facts`, shared by every question that reads the statement.
     text = statement.text
-    title = info.title
-    named = drugs_in(text)
-    scope_drugs, from_title = _scope_drugs(statement, title)
-    subjects = named or scope_drugs
-    named_owners, scope_owners = _owners(statement, scope_drugs or named)
-    owners = named_owners | scope_owners
-    has_quantity = bool(quantities(text))
-    asked = set(analysis.drugs)
+    facts = _facts(statement, title, label_document)
+    named, from_title = facts.named, facts.from_title
+    subjects = facts.subjects
+    named_owners, scope_owners = facts.named_owners, facts.scope_owners
+    owners = facts.owners
+    has_quantity = facts.has_quantity
+    asked = set(question.drugs)
     asked_specific = {d for d in asked if not is_class(d)}
     class_level = bool(subjects) and all(is_class(d) for d in subjects) and not subjects & asked
-    if asked and (analysis.intent == "choice" or not asked_specific):
+    if asked and (question.intent == "choice" or not asked_specific):
         # A class or choice question ("which antidepressant ...?"): member drugs are the answer, other
         # classes are not (benzodiazepines do not answer a question about antidepressants).
         classes = [a for a in asked if is_class(a)]
@@ -353,33 +459,31 @@ def judge(
             subject_ok = bool(subjects) and (bool(subjects & asked) or all(related(d) for d in subjects))
     else:
         words = set(tokenize_one(" ".join([text, statement.scope_text, title])))
-        subject_ok = not analysis.topic_terms or bool(words & set(analysis.topic_terms))
-    stated = stated_populations(text) or _scope_population(statement, title)
-    asked_population = frozenset(analysis.population)
+        subject_ok = not question.topic_terms or bool(words & set(question.topic_terms))
+    stated = facts.stated
+    asked_population = question.population
     population_ok = not contradicts(asked_population, stated)
     population_named = bool(asked_population & stated) if asked_population else True
     if not asked_population - {"adults"} and stated - {"adults"} and "adults" not in stated:
         population_named = True
-    if analysis.clearance and population_ok:
+    if question.clearance and population_ok:
         # "creatinine clearance below 30 mL/min" is not answered by the 30 to 49 mL/min row, nor
         # named by a statement giving no clearance at all
         ranges = clearance_ranges(" ".join([statement.scope_text, text]))
-        overlaps = any(a < analysis.clearance[1] and analysis.clearance[0] < b for a, b in ranges)
+        overlaps = any(a < question.clearance[1] and question.clearance[0] < b for a, b in ranges)
         if ranges and not overlaps:
             population_ok = False
         population_named = population_named and overlaps
     on_topic = True  # no heading or label of it names another indication than the question's
-    asked_words = set(analysis.topic_terms)
-    sibling_kinds = sibling_kinds or {}
+    asked_words = set(question.topic_terms)
+    sibling_kinds = dict(siblings)
     for part in statement.scope:
         if part.kind in sibling_kinds:
             terms = _label_terms(part)
             if terms and len(terms & asked_words) < sibling_kinds[part.kind]:
                 on_topic = False
     scope_ok = on_topic or not has_quantity
-    role = role_of(statement, info)
-    instruction = role == "note" or _instruction(text)
-    shape, cue = _shape(statement, analysis.intent)
+    shape, cue = _shape(text, facts.units, question.intent)
     return Evidence(
         hit_index=hit_index,
         statement=statement,
@@ -387,8 +491,8 @@ def judge(
         quote=statement.quote(document_text),
         subjects=frozenset(subjects),
         owners=owners,
-        population=frozenset(stated),
-        role=role,
+        population=stated,
+        role=facts.role,
         subject_ok=subject_ok,
         population_ok=population_ok,
         scope_ok=scope_ok,
@@ -396,10 +500,10 @@ def judge(
         on_topic=on_topic,
         class_level=class_level,
         shape=shape,
-        shape_soft=shape or bool(_DOSE_WORDS.search(text)),
+        shape_soft=shape or facts.dose_words,
         cue=cue,
         has_quantity=has_quantity,
-        instruction=instruction,
+        instruction=facts.instruction,
     )
 
 
@@ -423,29 +527,32 @@ def evidence_for(
     analysis: QuestionAnalysis, passages: list[Hit], documents: Mapping[str, Document] | None
 ) -> list[Evidence]:
     """Every statement of every passage, judged (a statement repeated by overlapping chunks once)."""
+    asked = _Asked.of(analysis)
     out: list[Evidence] = []
     seen: set[tuple[str, int]] = set()
-    labelled: dict[str, dict[str, int]] = {}  # per document: best question-word count per scope kind
+    labelled: dict[str, tuple[tuple[str, int], ...]] = {}  # per document: best question-word count per scope kind
+    at_hand: dict[str, tuple[Document | None, _Layout | None]] = {}  # per document: it and its layout, if at hand
     for i, hit in enumerate(passages):
-        document = documents.get(hit.chunk.doc_id) if documents is not None else None
-        statements, text, offset = _passage_statements(hit, document)
         doc_id = hit.chunk.doc_id
+        if doc_id not in at_hand:
+            document = documents.get(doc_id) if documents is not None else None
+            at_hand[doc_id] = (document, _layout_of(document) if document is not None else None)
+        document, layout = at_hand[doc_id]
+        if layout is None:  # the passage stands in for its document
+            layout = _layout_of(_chunk_document(hit))
+        statements, text, offset = _passage_statements(hit, document, layout)
+        title, label_document = hit.document.title, _is_label_document(hit.document)
         if doc_id not in labelled:
-            labelled[doc_id] = matching_label_kinds(statements_all(document, hit), analysis)
-        by_index = (
-            {st.index: st for st in statements_all(document, hit)}
-            if document is not None
-            else {st.index: st for st in statements}
-        )
+            labelled[doc_id] = tuple(sorted(_most_question_words(layout.labels, asked.topic_terms).items()))
         for statement in statements:
-            statement = with_antecedents(statement, by_index, text)
+            statement = with_antecedents(statement, layout.by_index, text)
             if statement is None:
                 continue
             key = (doc_id, statement.end + offset)  # a joined statement shares its start with its referent
             if key in seen:
                 continue
             seen.add(key)
-            out.append(judge(statement, hit.document, text, analysis, i, sibling_kinds=labelled[doc_id], offset=offset))
+            out.append(_evidence(statement, title, label_document, text, asked, labelled[doc_id], i, offset))
     return out
 
 
@@ -469,20 +576,42 @@ def with_antecedents(statement: Statement, by_index: dict, text: str) -> Stateme
     return replace(statement, text=joined, start=root.start, antecedent=None, scope=root.scope)
 
 
-def statements_all(document: Document | None, hit: Hit) -> tuple[Statement, ...]:
-    if document is not None:
-        return document_statements(document)
-    return document_statements(_chunk_document(hit))
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """A document's statements as `evidence_for` reads them, worked out once per document text."""
+
+    statements: tuple[Statement, ...]
+    by_index: Mapping[int, Statement]
+    labels: tuple[tuple[str, frozenset[str]], ...]  # `_label_parts`
+    _inside: dict[tuple[int, int], tuple[Statement, ...]] = field(default_factory=dict)
+
+    def inside(self, start: int, end: int) -> tuple[Statement, ...]:
+        """The statements lying inside text[start:end] (a chunk's span)."""
+        found = self._inside.get((start, end))
+        if found is None:
+            found = tuple(s for s in self.statements if s.start >= start and s.end <= end)
+            self._inside[(start, end)] = found
+        return found
 
 
-def _passage_statements(hit: Hit, document: Document | None) -> tuple[list[Statement], str, int]:
-    """The statements inside a passage, the text their offsets index, and that text's offset."""
+def _layout_of(document) -> _Layout:
+    return _layout(document.text, tuple((s.title, s.start, s.end) for s in document.sections))
+
+
+@lru_cache(maxsize=256)
+def _layout(text: str, sections: tuple[tuple[str, int, int], ...]) -> _Layout:
+    statements = document_statements(_ChunkDocument(text, tuple(_ChunkSection(*s) for s in sections)))
+    return _Layout(statements, {st.index: st for st in statements}, _label_parts(statements))
+
+
+def _passage_statements(hit: Hit, document: Document | None, layout: _Layout) -> tuple[tuple[Statement, ...], str, int]:
+    """The statements inside a passage, the text their offsets index, and that text's offset
+    (`layout`: the document's, else the passage's)."""
     chunk = hit.chunk
     if document is not None and document.text[chunk.char_start : chunk.char_end] == chunk.text:
-        inside = [s for s in document_statements(document) if s.start >= chunk.char_start and s.end <= chunk.char_end]
-        return inside, document.text, 0
+        return layout.inside(chunk.char_start, chunk.char_end), document.text, 0
     doc = _chunk_document(hit)
-    return list(document_statements(doc)), doc.text, chunk.char_start
+    return document_statements(doc), doc.text, chunk.char_start
 
 
 @dataclass(frozen=True)

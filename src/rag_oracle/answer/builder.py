@@ -179,7 +179,9 @@ class AnswerBuilder:
         found: list[FoundConflict] = []
         if sections:
             # Disagreements are looked for among the passages read and the rest of the retrieved pool.
-            considered = passages + [h for h in selection.pool[: 2 * s.top_k] if h not in passages]
+            # (by chunk id: the passages are hits of the pool, and comparing whole hits is slow)
+            read = {h.chunk.id for h in passages}
+            considered = passages + [h for h in selection.pool[: 2 * s.top_k] if h.chunk.id not in read]
             found = find_conflicts(analysis, evidence_for(analysis, considered, self.documents), considered)[:2]
             sections, outlying = _without_outliers(sections, found)
             disagreeing += outlying

@@ -18,6 +18,7 @@ from rag_oracle.cli.options import (
     open_oracle,
     session_generator_options,
 )
+from rag_oracle.server.workers import MAX_WORKERS
 from rag_oracle.settings import ServerSettings, Settings
 
 if TYPE_CHECKING:
@@ -110,6 +111,15 @@ def _chat_service(settings: Settings, index_dir: str | None) -> ChatService:
     "server.trusted_proxies; repeatable. From anyone else those headers are ignored.",
 )
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, MAX_WORKERS),
+    default=1,
+    show_default=True,
+    help="Server processes. One process answers one question at a time (answers are composed in Python); "
+    "N processes use N cores. About one per core the server may use; each loads its own model (~250 MB) and "
+    "has its own rate limit, so a client may make N times --rate-limit requests a second.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -124,19 +134,22 @@ def serve(
     allowed_origins: tuple[str, ...],
     trusted_proxies: tuple[str, ...],
     log_level: str | None,
+    workers: int,
     generation: GeneratorFlags,
 ) -> None:
     """Serve the HTTP API (/v1/...), an OpenAI-compatible /v1/chat/completions and the web page at /.
 
     Set RAG_ORACLE_API_KEY to require 'Authorization: Bearer <key>' on every /v1 route. Only
     requests for the Host names in server.allowed_hosts are answered (loopback names by default):
-    listening on another address, add the names clients use with --allowed-host.
+    listening on another address, add the names clients use with --allowed-host. With --workers N,
+    N processes serve the same port (rag_oracle/server/workers.py says what they share).
     """
     from rag_oracle.optional import require
 
     uvicorn = require("uvicorn", extra="server", purpose="The HTTP server")
     from rag_oracle.server import create_app
     from rag_oracle.server.config import ServerConfig
+    from rag_oracle.server.workers import WorkerSpec, run_workers
 
     server_flags = {
         "host": host,
@@ -156,16 +169,33 @@ def serve(
     server = settings.server
     service = _chat_service(settings, index_dir)
     config = ServerConfig.from_settings(server)
+    for warning in _exposure_warnings(server, bool(config.api_key)):
+        click.echo(f"warning: {warning}", err=True)
+    if workers > 1 and config.rate_limited:
+        click.echo(
+            f"warning: each of the {workers} workers has its own rate limit: a client may make up to "
+            f"{workers * server.rate_limit:g} requests a second, not {server.rate_limit:g}",
+            err=True,
+        )
+    processes = f", {workers} worker processes" if workers > 1 else ""
+    click.echo(
+        f"rag-oracle: index {service.index_path}, sessions {service.store.path}, http://{server.host}:{server.port}/"
+        f"{processes} (loading the model: /healthz says ready when done)",
+        err=True,
+    )
+    if workers > 1:
+        # The index was opened (the sample one built) and the sessions file made here, once, so the
+        # workers neither build it N times over nor race to create the file; each opens its own.
+        service.store.check()
+        spec = WorkerSpec.from_settings(
+            settings, index=service.index_path, sessions_db=str(service.store.path), workers=workers
+        )
+        service.oracle.index.close()
+        run_workers(spec)
+        return
     # It listens at once and loads the model in the background: /healthz says "starting" (503) until
     # it has, and questions sent meanwhile wait for it rather than each loading it.
     app = create_app(service, config, warm_up=True)
-    for warning in _exposure_warnings(server, bool(config.api_key)):
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(
-        f"rag-oracle: index {service.index_path}, sessions {service.store.path}, http://{server.host}:{server.port}/ "
-        "(loading the model: /healthz says ready when done)",
-        err=True,
-    )
     # proxy_headers=False: uvicorn's own handling believes X-Forwarded-For from 127.0.0.1 and rewrites
     # the client with it, so any local caller could name itself. The app reads those headers only
     # from server.trusted_proxies (rag_oracle/server/proxies.py).

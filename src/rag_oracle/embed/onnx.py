@@ -41,7 +41,10 @@ from rag_oracle.optional import require
 from rag_oracle.settings import DEFAULT_EMBEDDING_MODEL
 
 # Bump when the exported graph or its files change, so old caches are not reused.
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 3
+# The int8 recipe's name in model_id: its vectors differ from every other recipe's, so an index built
+# with one refuses another (2: the feed-forward output projections kept in float).
+INT8_RECIPE = "onnx-int8-ffn32"
 _SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling"}
 _OPTIONAL_MODULES = {"sentence_transformers.models.Normalize"}
 
@@ -312,7 +315,7 @@ class OnnxEmbedder:
         if self._document_prompt or self._query_prompt:
             ident += f"|doc={self._document_prompt!r}|query={self._query_prompt!r}"
         if self._quantize:
-            ident += "|onnx-int8"
+            ident += f"|{INT8_RECIPE}"
         return ident
 
     @property

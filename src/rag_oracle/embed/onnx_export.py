@@ -8,7 +8,8 @@ What it writes into OUT_DIR (a temporary directory the caller renames into the c
 
     model.onnx        the transformer, inputs input_ids / attention_mask (/ token_type_ids), output the
                       token embeddings; for BERT models, fused by ONNX Runtime's transformer optimizer
-    model-int8.onnx   with --int8: the same graph with int8 weights (dynamic quantisation)
+    model-int8.onnx   with --int8: the same graph with int8 weights (dynamic quantisation), except the
+                      feed-forward output projections, kept in float (see _ffn_output_matmuls)
     export.json       what was exported and the check below (export-int8.json with --int8)
 
 Before it reports success the export checks itself: the ONNX vectors of a fixed set of probe texts
@@ -49,6 +50,24 @@ def _ort_optimise(source: Path, target: Path) -> None:
     options.optimized_model_filepath = str(target)
     options.log_severity_level = 3
     ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+
+
+def _ffn_output_matmuls(model_file: Path, config) -> list[str]:
+    """The MatMul nodes that project each layer's feed-forward activations back to the hidden size
+    (weight shape intermediate_size x hidden_size), which the int8 model keeps in float.
+
+    Their inputs (after GELU) carry the transformer's large activation outliers, which dynamic int8
+    quantisation of the activations handles worst (Bondarenko et al., "Understanding and Overcoming
+    the Challenges of Efficient Transformer Quantization", EMNLP 2021). On SciFact (first 1,500
+    documents, 327 claims) quantising every MatMul cost 0.0067 nDCG@10 and mean cosine 0.9947 to the
+    float vectors; keeping these 6 of MiniLM's 36 weight MatMuls in float: +0.0034 (noise) and 0.9975.
+    """
+    import onnx
+
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    wanted = [getattr(config, "intermediate_size", None), getattr(config, "hidden_size", None)]
+    shapes = {init.name: list(init.dims) for init in graph.initializer}
+    return [n.name for n in graph.node if n.op_type == "MatMul" and any(shapes.get(i) == wanted for i in n.input)]
 
 
 def export(model_dir: str, out_dir: str, *, int8: bool = False) -> dict:
@@ -136,7 +155,9 @@ def export(model_dir: str, out_dir: str, *, int8: bool = False) -> dict:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         quantized = out / "int8-raw.onnx"
-        quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        keep = _ffn_output_matmuls(raw, config)
+        quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
+        report["int8_fp32_matmuls"] = len(keep)
         _ort_optimise(quantized, out / INT8)
         quantized.unlink()
         report["int8_min_cosine"] = cosine(out / INT8)

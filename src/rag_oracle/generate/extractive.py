@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -136,9 +137,11 @@ class _Candidate:
         return self.evidence.hit_index
 
 
+@lru_cache(maxsize=16384)
 def _shown_text(statement, quote: str) -> str | None:
     """What a candidate shows for `statement` (quoted as `quote`), or None when its shape rules it out
-    (too short or long, a heading, a question, garbled, or carrying an unremovable source marker)."""
+    (too short or long, a heading, a question, garbled, or carrying an unremovable source marker).
+    Memoised: a property of the statement alone, asked again by every question that quotes it."""
     words = len(statement.text.split())
     limit = _MAX_ROW_WORDS if statement.kind == "row" else _MAX_WORDS
     if (

@@ -192,15 +192,19 @@ def search(
     return positions[0][keep], scores[0][keep]
 
 
-def reconstruct(index, positions: np.ndarray) -> np.ndarray | None:
-    """Stored vectors at `positions`, or None when the index type cannot give them back exactly.
-
-    Flat and HNSW-Flat store the vectors as they were added; quantised codes (PQ, SQ) would give
-    approximations, which a relevance threshold must not be compared against."""
+def stores_exact_vectors(index) -> bool:
+    """Whether `index` gives back the vectors as they were added (Flat, HNSW-Flat); quantised codes
+    (PQ, SQ) would give approximations, which a relevance threshold must not be compared against."""
     faiss = _faiss()
     base = faiss.downcast_index(index)
     storage = faiss.downcast_index(base.storage) if isinstance(base, faiss.IndexHNSW) else base
-    if not isinstance(storage, faiss.IndexFlat):
+    return isinstance(storage, faiss.IndexFlat)
+
+
+def reconstruct(index, positions: np.ndarray) -> np.ndarray | None:
+    """Stored vectors at `positions`, or None when the index type cannot give them back exactly
+    (`stores_exact_vectors`)."""
+    if not stores_exact_vectors(index):
         return None
     return np.asarray(index.reconstruct_batch(np.ascontiguousarray(positions, dtype=np.int64)), dtype=np.float32)
 
@@ -214,11 +218,21 @@ def empty_like(index):
     return copy
 
 
-def read(directory: Path, *, mmap: bool = False):
+def read(directory: Path, *, mmap: bool = True):
+    """The FAISS index saved in `directory`.
+
+    With `mmap` (the default) the vectors or codes of Flat-coded indexes (Flat, HNSW's storage, PQ,
+    SQ) are memory-mapped from the file instead of read (faiss IO_FLAG_MMAP_IFC): opening a million
+    384-d vectors costs the HNSW graph's read, not 1.5 GB's, and processes that open the same index
+    share the page cache. Such an index is read-only: adding to it, or to a `faiss.clone_index` of
+    it, aborts the process inside FAISS, so a writer reads with `mmap=False`. Types without flat
+    codes (IVF lists) are read into memory either way, as is everything on a FAISS without the flag."""
     faiss = _faiss()
     path = Path(directory) / FAISS_FILE
+    flags = 0
+    if mmap and hasattr(faiss, "IO_FLAG_MMAP_IFC"):
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
     try:
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         return faiss.read_index(str(path), flags)
     except RuntimeError as exc:
         raise IndexCorruptError(f"{path} is not a readable FAISS index ({str(exc).splitlines()[-1]})") from None

@@ -21,12 +21,16 @@ its build directory and nobody changes afterwards::
     unique indexes on documents(id) and chunks(id), made after the rows
 
 Readers open it read-only and immutable (`?mode=ro&immutable=1`): a published generation never
-changes, so SQLite takes no locks and writes no journal, and nothing is created beside it. One
-connection per opened index is shared by every thread, each query made and fetched whole under
-a lock (queries take microseconds; a thread never holds the lock between two batches of an
-iteration, and a forked child opens its own connection). Recently read chunks, documents and
-document infos are kept in small LRU caches, so a long-running server does not grow with what
-it has shown.
+changes, so SQLite takes no locks and writes no journal, and nothing is created beside it. Each
+query borrows a connection of its own from a small per-process pool (`ReadConnections`) and is
+fetched whole before the connection goes back (a thread never holds one between two batches of
+an iteration). One connection shared under a lock was a convoy in the server: SQLite runs a
+query with the GIL released, so the thread holding the lock then waited for the GIL (up to the
+5 ms switch interval) while every other reader queued on the lock. The first connection is
+opened with the index, so an index whose generation a writer prunes later keeps answering from
+the connections it has; a forked child opens its own. Recently read chunks, documents, document
+infos and which ids exist are kept in small LRU caches (read without a lock), so a long-running
+server does not grow with what it has shown.
 
 Schema 1 generations (documents.jsonl + chunks.jsonl, one JSON record a line) are still read,
 eagerly, into a dict and a list behind the same interface (`JsonlStore`); the next commit writes
@@ -42,11 +46,12 @@ from __future__ import annotations
 import errno
 import json
 import os
+import queue
 import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +70,7 @@ CHUNK_CACHE = 4096
 DOCUMENT_CACHE = 128  # documents hold their full text
 INFO_CACHE = 4096
 _IN_PARAMS = 500  # ids per `IN (…)` query
+MAX_CONNECTIONS = 16  # per store and process: queries in flight at once; more wait for a connection
 
 
 def damaged(index_path: Path, name: str, detail: str) -> IndexCorruptError:
@@ -161,7 +167,13 @@ def document_row(doc: Document) -> DocumentRow:
 
 class _Lru:
     """A bounded, thread-safe least-recently-used cache (functools.lru_cache cannot be filled by a
-    batch read)."""
+    batch read).
+
+    Reads take no lock: each OrderedDict call is atomic under the GIL (the keys are str and int),
+    and a key evicted between the read and its refresh only loses the refresh. Reads under the
+    lock were a convoy under load (an answer makes ~120): a thread preempted by the GIL while it
+    held the lock kept every other reader waiting until its next turn. Writers still take the
+    lock, so evictions do not interleave."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -169,29 +181,25 @@ class _Lru:
         self._lock = threading.Lock()
 
     def get(self, key):
-        with self._lock:
-            value = self._items.get(key, _MISSING)
-            if value is not _MISSING:
-                self._items.move_to_end(key)
-            return value
+        items = self._items
+        value = items.get(key, _MISSING)
+        if value is not _MISSING:
+            try:
+                items.move_to_end(key)
+            except KeyError:  # evicted meanwhile
+                pass
+        return value
 
     def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self.put_many(((key, value),))
 
     def get_many(self, keys: Iterable) -> dict:
         """The cached ones of `keys` (key -> value)."""
         found = {}
-        with self._lock:
-            items = self._items
-            for key in keys:
-                value = items.get(key, _MISSING)
-                if value is not _MISSING:
-                    items.move_to_end(key)
-                    found[key] = value
+        for key in keys:
+            value = self.get(key)
+            if value is not _MISSING:
+                found[key] = value
         return found
 
     def put_many(self, pairs: Iterable[tuple]) -> None:
@@ -208,6 +216,69 @@ class _Lru:
 
 
 _MISSING = object()
+
+
+class ReadConnections:
+    """Read-only connections to one immutable store.sqlite, lent one per query (`take`, `give`).
+
+    Up to `limit` are opened, on demand; when all are lent out, a query waits for one to come
+    back. `open_one` raises IndexCorruptError when the file cannot be opened: for the first
+    connection that is the caller's error; later it means the generation was pruned since (an
+    open file outlives its directory entry, a new connection does not), so the pool stops growing
+    and makes do with the connections it has. Connections belong to the process that opened them
+    (`pid`): a forked child makes a pool of its own.
+
+    Example::
+
+        pool = ReadConnections(lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), limit=4)
+        conn = pool.take()
+        try:
+            rows = conn.execute("SELECT 1").fetchall()
+        finally:
+            pool.give(conn)
+    """
+
+    def __init__(self, open_one: Callable[[], sqlite3.Connection], limit: int) -> None:
+        self.pid = os.getpid()
+        self._open = open_one
+        self._limit = max(1, limit)
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()  # guards _all and _growing
+        self._growing = True
+        self._idle.put(self._new())
+
+    def __len__(self) -> int:
+        """How many connections are open."""
+        return len(self._all)
+
+    def _new(self) -> sqlite3.Connection:
+        conn = self._open()
+        self._all.append(conn)
+        return conn
+
+    def take(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._growing and len(self._all) < self._limit:
+                try:
+                    return self._new()
+                except IndexCorruptError:
+                    self._growing = False
+        return self._idle.get()
+
+    def give(self, conn: sqlite3.Connection) -> None:
+        self._idle.put(conn)
+
+    def close(self) -> None:
+        """Close every connection (one still lent out fails its query with ProgrammingError)."""
+        with self._lock:
+            self._growing = False
+            for conn in self._all:
+                conn.close()
 
 
 # --- the two backends ------------------------------------------------------------------------------
@@ -308,14 +379,12 @@ class SqliteStore(_Store):
         super().__init__()
         self.file = Path(snapshot) / STORE
         self.index_path = index_path
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
+        self._lock = threading.Lock()  # guards _pool and _closed
+        self._pool: ReadConnections | None = None
         self._closed = False
         # Opened now, not on first use: the generation may be pruned later while this reader still
         # answers from it (an open file outlives its directory entry).
-        with self._lock:
-            self._connection()
+        self._connections()
         try:
             ((last_doc, last_chunk),) = self._rows(
                 "SELECT (SELECT MAX(pos) FROM documents), (SELECT MAX(pos) FROM chunks)"
@@ -329,6 +398,7 @@ class SqliteStore(_Store):
         self._documents = _Lru(DOCUMENT_CACHE)  # id -> Document
         self._infos = _Lru(INFO_CACHE)  # id -> DocumentInfo
         self._positions = _Lru(INFO_CACHE)  # chunk id -> pos
+        self._known = _Lru(INFO_CACHE)  # document id -> whether the generation has it
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.file)!r}, documents={len(self.documents)}, chunks={len(self.chunks)})"
@@ -338,33 +408,47 @@ class SqliteStore(_Store):
     def damaged(self, detail: str) -> IndexCorruptError:
         return damaged(self.index_path, STORE, detail)
 
-    def _connection(self) -> sqlite3.Connection:
-        """The connection (call under the lock); opened again in a forked child."""
-        if self._closed:
-            raise ValueError(f"{self.file} was closed")
-        if self._conn is None or self._pid != os.getpid():
-            uri = f"{self.file.absolute().as_uri()}?mode=ro&immutable=1"
-            try:
-                self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise self.damaged(str(exc)) from None
-            self._pid = os.getpid()
-        return self._conn
+    def _open_connection(self) -> sqlite3.Connection:
+        uri = f"{self.file.absolute().as_uri()}?mode=ro&immutable=1"
+        try:
+            # Lent to whichever thread queries next, hence check_same_thread=False.
+            return sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self.damaged(str(exc)) from None
+
+    def _connections(self) -> ReadConnections:
+        """This process's pool of connections; a forked child opens its own."""
+        pool = self._pool
+        if pool is not None and pool.pid == os.getpid() and not self._closed:
+            return pool
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"{self.file} was closed")
+            if self._pool is None or self._pool.pid != os.getpid():
+                # A parent's connections are dropped in the child, never used.
+                self._pool = ReadConnections(self._open_connection, MAX_CONNECTIONS)
+            return self._pool
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._lock:
-            conn = self._connection()
-            try:
-                return conn.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as exc:  # not a database, malformed, no such table, bad UTF-8
-                raise self.damaged(str(exc)) from None
+        pool = self._connections()
+        conn = pool.take()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.ProgrammingError:
+            if self._closed:  # closed by another thread while this query waited for a connection
+                raise ValueError(f"{self.file} was closed") from None
+            raise
+        except sqlite3.DatabaseError as exc:  # not a database, malformed, no such table, bad UTF-8
+            raise self.damaged(str(exc)) from None
+        finally:
+            pool.give(conn)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+            if self._pool is not None and self._pool.pid == os.getpid():
+                self._pool.close()
+            self._pool = None
 
     def _parse(self, model, text, what: str):
         try:
@@ -433,8 +517,14 @@ class SqliteStore(_Store):
             raise KeyError(doc_id)
         return self._cached(self._documents, doc_id, self._read_document)
 
+    def _read_known(self, doc_id: str) -> bool:
+        if self._documents.get(doc_id) is not _MISSING or self._infos.get(doc_id) is not _MISSING:
+            return True
+        return bool(self._rows("SELECT 1 FROM documents WHERE id = ?", (doc_id,)))
+
     def has_document(self, doc_id: str) -> bool:
-        return isinstance(doc_id, str) and bool(self._rows("SELECT 1 FROM documents WHERE id = ?", (doc_id,)))
+        # Cached, unknown ids too (a generation never changes): an answer asks ~30 times.
+        return isinstance(doc_id, str) and self._cached(self._known, doc_id, self._read_known)
 
     def info(self, doc_id: str) -> DocumentInfo:
         if not isinstance(doc_id, str):

@@ -110,8 +110,11 @@ class Index:
             self.snapshot = self.path
 
     @classmethod
-    def open(cls, path: str | Path, embedder=None, *, mmap: bool = False) -> Index:
+    def open(cls, path: str | Path, embedder=None, *, mmap: bool = True) -> Index:
         """Open a complete index. With `embedder`, refuse one built by a different model.
+
+        With `mmap` (the default) FAISS's vectors are memory-mapped rather than read (`dense.read`):
+        the open costs milliseconds instead of a read of every vector, and `faiss_index` is read-only.
 
         It reads one generation (index/atomic.py) and never writes: when a writer publishes a new
         generation and prunes this one mid-read, it opens the new one instead (a few attempts).

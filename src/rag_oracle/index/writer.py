@@ -12,11 +12,22 @@ SQ, IVF) get the kept chunks embedded again with the writer's embedder, which is
 index was built with (checked on open) and usually hits the embedding cache; the rebuilt index
 keeps the original training (centroids, codebooks).
 
-The next store.sqlite is written in one pass that streams the base's rows in batches: kept
-documents are copied as stored (never parsed), kept chunks are parsed only for their BM25 text,
-and which chunks are kept comes from the chunk -> document positions alone. What stays in memory
-is the BM25 text of every chunk (bm25s indexes a list) and a few integer arrays, not the
-documents or Chunk objects; a base of schema 1 (JSONL) is read whole, as it always was.
+Memory stays flat in the corpus size (a million chunks is the design point):
+
+- `add` and `replace` serialise what they stage (the document row, each chunk's JSON and BM25
+  text) and its vectors into anonymous temporary files beside the index (`_Spill`: no name in
+  any directory, gone when the writer lets go of them or the process ends, however it ends), so
+  the caller can free its documents, chunks and vectors as soon as they are staged.
+- The next store.sqlite is written in one pass that streams the base's rows in batches and then
+  the staged ones: kept documents are copied as stored (never parsed), kept chunks are parsed
+  only for their BM25 text, and which chunks are kept comes from the chunk -> document positions
+  alone. The BM25 texts go to a temporary file too (`_TextFile`), read back by the BM25 build.
+- The FAISS index is filled in batches of ADD_BATCH vectors read from the spill (an index that
+  must be trained first gets all of them at once, as training needs), written, and let go of
+  before the BM25 index is built, so the two never share the memory.
+
+What stays in memory is a few integer arrays and, per staged document, its id and where its
+rows are; a base of schema 1 (JSONL) is read whole, as it always was.
 
 Example::
 
@@ -29,11 +40,17 @@ Example::
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
+import itertools
 import json
+import struct
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,6 +75,9 @@ from rag_oracle.types import Chunk, Document
 from rag_oracle.version import __version__
 
 REEMBED_BATCH = 256
+# Vectors handed to FAISS per `add` call (~100 MB at 384-d): the vectors are read from the spill
+# file this many at a time instead of being held all at once beside FAISS's own copy.
+ADD_BATCH = 65_536
 
 
 def write_jsonl(path: Path, items: Iterable[object]) -> None:
@@ -95,22 +115,144 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def release_free_memory() -> None:
+    """Hand memory that Python freed back to the operating system (glibc's `malloc_trim`).
+
+    Freed documents and chunks leave holes in the C heap that glibc keeps; the FAISS and BM25
+    builds that follow allocate big arrays elsewhere, so without this the process's resident
+    size is the sum of both. Elsewhere (no glibc) it does nothing."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+class _Spill:
+    """What a writer stages, in two anonymous temporary files in `directory`: records (bytes,
+    appended) and float32 vectors of `dimension` (rows, appended). Nothing is visible in the
+    directory and the files go when `close()`d or when the process ends; `tempfile.TemporaryFile`
+    unlinks them at once (O_TMPFILE on Linux)."""
+
+    def __init__(self, directory: Path, dimension: int) -> None:
+        self.directory = directory
+        self.dimension = dimension
+        self.rows = 0
+        self._end = 0  # bytes of records written
+        self._appending = True  # both files are positioned at their ends (no read since the last write)
+        self._records = None
+        self._vectors = None
+
+    def put(self, record: bytes, vectors: np.ndarray) -> tuple[int, int]:
+        """Append a record and its vectors; returns (record offset, first vector row)."""
+        if self._records is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._records = tempfile.TemporaryFile(dir=self.directory, prefix=".rag-oracle-staged-")
+            self._vectors = tempfile.TemporaryFile(dir=self.directory, prefix=".rag-oracle-staged-")
+        if not self._appending:
+            self._records.seek(0, 2)
+            self._vectors.seek(0, 2)
+            self._appending = True
+        self._records.write(record)
+        self._vectors.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        offset, self._end = self._end, self._end + len(record)
+        first, self.rows = self.rows, self.rows + len(vectors)
+        return offset, first
+
+    def record(self, offset: int, length: int) -> bytes:
+        self._appending = False
+        self._records.seek(offset)
+        return self._records.read(length)
+
+    def vector_batches(self, runs: Iterable[tuple[int, int]], batch: int) -> Iterator[np.ndarray]:
+        """The vectors of rows [start, stop) for each run, in order, at most `batch` rows at a time
+        (arrays that are only valid until the next one is asked for: one buffer is reused)."""
+        buffer = np.empty((batch, self.dimension), dtype=np.float32)
+        for start, stop in runs:
+            for lo in range(start, stop, batch):
+                n = min(batch, stop - lo)
+                self._appending = False
+                self._vectors.seek(lo * self.dimension * 4)
+                view = buffer[:n]
+                if self._vectors.readinto(memoryview(view).cast("B")) != view.nbytes:
+                    raise OSError(f"the staged vectors in {self.directory} were cut short")
+                yield view
+
+    def close(self) -> None:
+        for fh in (self._records, self._vectors):
+            if fh is not None:
+                fh.close()
+        self._records = self._vectors = None
+        self.rows = 0
+
+
+class _TextFile(Sequence[str]):
+    """The BM25 text of every chunk, in position order, in an anonymous temporary file (length-
+    prefixed UTF-8) instead of a list of a million strings; a Sequence, read back as it is iterated."""
+
+    _LENGTH = struct.Struct("<I")
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._fh = tempfile.TemporaryFile(dir=directory, prefix=".rag-oracle-texts-")
+        self._offsets = array("q")
+        self._end = 0
+        self._appending = True
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8")
+        if not self._appending:
+            self._fh.seek(0, 2)
+            self._appending = True
+        self._offsets.append(self._end)
+        self._fh.write(self._LENGTH.pack(len(data)))
+        self._fh.write(data)
+        self._end += self._LENGTH.size + len(data)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        self._appending = False
+        self._fh.seek(self._offsets[i])
+        (n,) = self._LENGTH.unpack(self._fh.read(self._LENGTH.size))
+        return self._fh.read(n).decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        # One text at a time; a second iteration (or a __getitem__ between two texts) starts its own reads.
+        for i in range(len(self._offsets)):
+            if self._appending or self._fh.tell() != self._offsets[i]:
+                self._appending = False
+                self._fh.seek(self._offsets[i])
+            (n,) = self._LENGTH.unpack(self._fh.read(self._LENGTH.size))
+            yield self._fh.read(n).decode("utf-8")
+
+    def close(self) -> None:
+        self._fh.close()
+        self._offsets = array("q")
+
+
 @dataclass
 class _Written:
     """What `_write_store` wrote: counts, the BM25 texts (one per chunk, in order), the chunks' checksum."""
 
+    texts: _TextFile
     documents: int = 0
     chunks: int = 0
     tokens: int = 0
     chunks_sha256: str = ""
-    texts: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Staged:
-    document: Document
-    chunks: list[Chunk]
-    vectors: np.ndarray
+    """Where a staged document's record (`_Spill.record`) and vectors (`vector_row`, `chunks` rows) are."""
+
+    offset: int
+    length: int
+    chunks: int
+    vector_row: int
 
 
 class IndexWriter:
@@ -149,8 +291,13 @@ class IndexWriter:
         return cls(path, settings, embedder, _open_existing(path, settings, embedder))
 
     def _reset(self) -> None:
+        if getattr(self, "_spill", None) is not None:
+            self._spill.close()
+        # staged rows and vectors, in anonymous files beside the index (never inside it: its build
+        # directory becomes a generation, and the index directory may not exist yet)
+        self._spill = _Spill(self.path.absolute().parent, self.embedder.dimension)
         self._removed: set[str] = set()  # documents on disk that the next version drops (or replaces)
-        self._added: dict[str, _Staged] = {}
+        self._added: dict[str, _Staged] = {}  # in staging order
         self._sources: list[dict] = []
         self._aliases: dict[str, str] = {}
         self._dropped_sources: set[str] = set()
@@ -318,7 +465,20 @@ class IndexWriter:
             # consecutive rows (the usual case) are a view, not a copy of the caller's vectors
             contiguous = rows and rows[-1] - rows[0] == len(rows) - 1
             doc_vectors = vectors[rows[0] : rows[-1] + 1] if contiguous else vectors[rows]
-            self._added[doc.id] = _Staged(doc, [chunks[r] for r in rows], doc_vectors)
+            # What _write_store writes for it, serialised now, so the caller's objects can be freed.
+            entries = [
+                (c.id, c.model_dump_json(), embedding_text(doc.title, c.text), c.token_count)
+                for c in (chunks[r] for r in rows)
+            ]
+            record = json.dumps([document_row(doc), entries], ensure_ascii=False).encode("utf-8")
+            try:
+                offset, first = self._spill.put(record, doc_vectors)
+            except OSError as exc:
+                raise IndexWriteError(
+                    f"cannot stage documents for {self.path} in a temporary file in {self._spill.directory}: "
+                    f"{exc.strerror or exc}; nothing was changed. Free space there, then run the command again."
+                ) from None
+            self._added[doc.id] = _Staged(offset, len(record), len(rows), first)
 
     def _write(self, base: Index | None, command: str) -> Manifest:
         settings, embedder = self.settings, self.embedder
@@ -339,23 +499,25 @@ class IndexWriter:
         aliases = self._merged_aliases(base)
         now = datetime.now(UTC).isoformat(timespec="seconds")
 
+        release_free_memory()  # what the caller freed after staging (documents, chunks, vectors)
         with publish(self.path) as tmp:
             written = self._write_store(tmp / STORE, base, staged)
-            # The staged documents and chunks are written: drop them (the staged changes are
-            # discarded after a commit anyway) before the FAISS and BM25 builds need the memory.
-            parts = [s.vectors for s in staged]
-            staged.clear()
-            self._added.clear()
-            new_vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), dtype=np.float32)
-            del parts
-            faiss_index = self._dense(base, kept_positions, new_vectors)
-            del new_vectors  # FAISS holds its own copy
-            bm25 = lexical.build(written.texts)
-            written.texts.clear()
+            try:
+                # FAISS, then BM25, each written and let go of before the next is built.
+                faiss_index = self._dense(base, kept_positions, staged)
+                ntotal = int(faiss_index.ntotal)
+                dense.write(faiss_index, tmp)
+                del faiss_index
+                self._spill.close()
+                release_free_memory()
+                bm25 = lexical.build(written.texts)
+                lexical.save(bm25, tmp)
+                del bm25
+                release_free_memory()
+            finally:
+                written.texts.close()
             write_jsonl(tmp / SOURCES, sources)
             write_jsonl(tmp / ALIASES, [{"alias": a, "canonical": c} for a, c in sorted(aliases.items())])
-            dense.write(faiss_index, tmp)
-            lexical.save(bm25, tmp)
             manifest = Manifest(
                 package_version=__version__,
                 library_versions=library_versions(),
@@ -365,7 +527,7 @@ class IndexWriter:
                 fingerprint=settings.index_fingerprint(),
                 embedder={"id": embedder.model_id, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
                 chunking=settings.chunk.model_dump(),
-                faiss={"spec": settings.index.faiss, "metric": "inner_product", "ntotal": int(faiss_index.ntotal)},
+                faiss={"spec": settings.index.faiss, "metric": "inner_product", "ntotal": ntotal},
                 bm25=dict(lexical.PARAMS),
                 counts={
                     "documents": written.documents,
@@ -382,15 +544,16 @@ class IndexWriter:
 
     def _write_store(self, file: Path, base: Index | None, staged: list[_Staged]) -> _Written:
         """store.sqlite of the next version: the base's kept rows copied as stored (documents are not
-        parsed; chunks are, for their BM25 text), then the staged ones. Streams the base in batches."""
+        parsed; chunks are, for their BM25 text), then the staged ones read back from the spill.
+        Streams both; the BM25 texts go to a temporary file (`_Written.texts`)."""
         out = StoreWriter(file)
-        written = _Written()
+        written = _Written(texts=_TextFile(self._spill.directory))
         digest = hashlib.sha256()
 
-        def add_chunk(chunk: Chunk, doc_pos: int, text: str, title: str) -> None:
-            out.add_chunk(chunk.id, doc_pos, text)
-            written.texts.append(embedding_text(title, chunk.text))
-            written.tokens += chunk.token_count
+        def add_chunk(chunk_id: str, doc_pos: int, text: str, bm25_text: str, tokens: int) -> None:
+            out.add_chunk(chunk_id, doc_pos, text)
+            written.texts.append(bm25_text)
+            written.tokens += tokens
             digest.update(text.encode("utf-8"))
             digest.update(b"\n")
 
@@ -406,35 +569,53 @@ class IndexWriter:
                 doc_of = base.chunk_doc_positions
                 for pos, (text, chunk, title) in enumerate(base.store.chunk_records()):
                     if kept_doc[doc_of[pos]]:
-                        add_chunk(chunk, int(new_doc_pos[doc_of[pos]]), text, title)
+                        bm25_text = embedding_text(title, chunk.text)
+                        add_chunk(chunk.id, int(new_doc_pos[doc_of[pos]]), text, bm25_text, chunk.token_count)
             for s in staged:
-                doc_pos = out.add_document(document_row(s.document))
-                for chunk in s.chunks:
-                    add_chunk(chunk, doc_pos, chunk.model_dump_json(), s.document.title)
+                row, entries = json.loads(self._spill.record(s.offset, s.length))
+                doc_pos = out.add_document(tuple(row))
+                for chunk_id, text, bm25_text, tokens in entries:
+                    add_chunk(chunk_id, doc_pos, text, bm25_text, tokens)
             out.finish()
         except BaseException:
             out.abort()
+            written.texts.close()
             raise
         written.documents, written.chunks, written.chunks_sha256 = out.documents, out.chunks, digest.hexdigest()
         return written
 
-    def _dense(self, base: Index | None, kept_positions: np.ndarray, new_vectors: np.ndarray):
-        spec = self.settings.index.faiss
+    def _dense(self, base: Index | None, kept_positions: np.ndarray, staged: list[_Staged]):
+        """The next FAISS index: the base's kept vectors, then the staged ones (from the spill)."""
+        spec, dimension = self.settings.index.faiss, self.embedder.dimension
+        kept: Iterable[np.ndarray] = ()
         if base is None:
-            faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
+            faiss_index = dense.new_faiss_index(spec, dimension)
         elif len(kept_positions) == len(base.chunks):
-            faiss_index = base.faiss_index  # nothing dropped: append to it
+            # Nothing dropped: append to a copy read into memory (the open base may be memory-mapped,
+            # and a memory-mapped FAISS index cannot grow).
+            faiss_index = dense.read(base.snapshot, mmap=False)
+        elif dense.stores_exact_vectors(base.faiss_index):
+            faiss_index = dense.new_faiss_index(spec, dimension)
+            kept = (
+                dense.reconstruct(base.faiss_index, kept_positions[i : i + ADD_BATCH].astype(np.int64))
+                for i in range(0, len(kept_positions), ADD_BATCH)
+            )
         else:
-            kept = dense.reconstruct(base.faiss_index, kept_positions.astype(np.int64))
-            if kept is None:
-                # Lossy codes cannot give the vectors back: embed the kept chunks again (the same
-                # embedder built them; the cache usually has them) and keep the original training.
-                faiss_index = dense.empty_like(base.faiss_index)
-                kept = self._embed_again(base, kept_positions)
-            else:
-                faiss_index = dense.new_faiss_index(spec, self.embedder.dimension)
-            new_vectors = np.concatenate([kept.reshape(-1, self.embedder.dimension), new_vectors])
-        dense.add_vectors(faiss_index, new_vectors, spec)
+            # Lossy codes cannot give the vectors back: embed the kept chunks again (the same
+            # embedder built them; the cache usually has them) and keep the original training.
+            faiss_index = dense.empty_like(dense.read(base.snapshot, mmap=False))
+            kept = [self._embed_again(base, kept_positions)]
+        new = self._spill.vector_batches(_runs(staged), ADD_BATCH)
+        batches = itertools.chain(kept, new)
+        if not faiss_index.is_trained:
+            # Training needs the vectors together (IVF centroids, PQ codebooks), as they always had.
+            parts = [np.array(b, dtype=np.float32) for b in batches]
+            vectors = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+            del parts
+            dense.add_vectors(faiss_index, vectors, spec)
+        else:
+            for batch in batches:
+                dense.add_vectors(faiss_index, batch.reshape(-1, dimension), spec)
         return faiss_index
 
     def _embed_again(self, base: Index, kept_positions: np.ndarray) -> np.ndarray:
@@ -471,6 +652,21 @@ class IndexWriter:
         if dangling:
             raise ValueError(f"aliases {dangling[:5]} point at documents the index will not hold")
         return aliases
+
+
+def _runs(staged: Iterable[_Staged]) -> Iterator[tuple[int, int]]:
+    """The staged documents' vector rows as [start, stop) runs, consecutive documents merged."""
+    start = stop = None
+    for s in staged:
+        if not s.chunks:
+            continue
+        if s.vector_row != stop:
+            if start is not None:
+                yield start, stop
+            start = s.vector_row
+        stop = s.vector_row + s.chunks
+    if start is not None:
+        yield start, stop
 
 
 def _open_existing(path: Path, settings: Settings, embedder: Embedder) -> Index | None:

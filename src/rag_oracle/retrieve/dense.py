@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from rag_oracle.embed.base import Embedder
 from rag_oracle.index import dense
 from rag_oracle.index.store import Index
@@ -31,9 +33,15 @@ class DenseRetriever:
         self.nprobe = nprobe
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        return hits_from_positions(self.index, *self.search_positions(query, k, filters), "dense")
+
+    def search_positions(
+        self, query: str, k: int = 10, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk positions, cosine scores) of the top k, best first; no chunk is read."""
         query = check_query(query, k)
         vector = self.embedder.embed_query(query)
-        positions, scores = dense.search(
+        return dense.search(
             self.index.faiss_index,
             vector,
             k,
@@ -41,4 +49,3 @@ class DenseRetriever:
             ef_search=self.ef_search,
             nprobe=self.nprobe,
         )
-        return hits_from_positions(self.index, positions, scores, "dense")

@@ -6,7 +6,17 @@ rankings are reproducible run to run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+
+def rrf_score(ranks: Iterable[int | None], k: int = 60) -> float:
+    """The fused score of one item from its rank in each list (None: not in that list), added in
+    list order exactly as `reciprocal_rank_fusion` adds them, so the two give the same floats."""
+    score = 0.0
+    for rank in ranks:
+        if rank is not None:
+            score = score + 1.0 / (k + rank)
+    return score
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:

@@ -28,6 +28,12 @@ class Bm25Retriever:
         self.index = index
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        return hits_from_positions(self.index, *self.search_positions(query, k, filters), "bm25")
+
+    def search_positions(
+        self, query: str, k: int = 10, filters: Filters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk positions, BM25 scores > 0) of the top k, best first; no chunk is read."""
         query = check_query(query, k)
         allowed = allowed_positions(self.index, filters)
         mask = None
@@ -35,4 +41,4 @@ class Bm25Retriever:
             mask = np.zeros(len(self.index.chunks), dtype=np.float32)
             mask[allowed] = 1.0
         positions, scores = lexical.search(self.index.bm25, query, k, mask)
-        return hits_from_positions(self.index, positions, scores, "bm25")[:k]
+        return positions[:k], scores[:k]

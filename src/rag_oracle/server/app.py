@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -163,6 +164,8 @@ def create_app(service: ChatService, config: ServerConfig | None = None, *, warm
             index=service.index_path if authorised else None,
             sessions_db=str(service.store.path) if authorised else None,
             problems=failed if authorised and failed else None,
+            workers=config.workers,
+            worker=os.getpid() if authorised else None,
         )
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)

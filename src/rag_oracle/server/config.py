@@ -23,7 +23,8 @@ class ServerConfig:
     `rate_burst` is how many may come at once. `api_key`, when set, is required as a Bearer token
     on every /v1 route; it comes from the environment only and is never logged. `allowed_hosts`,
     `allowed_origins` and `trusted_proxies` are the `[server]` settings of the same names
-    (docs/server.md, "Who may call").
+    (docs/server.md, "Who may call"). `workers` is how many processes serve (/healthz reports it);
+    with more than one, each has its own rate-limit buckets (server/workers.py).
 
     >>> ServerConfig(rate_limit=0).rate_limited
     False
@@ -39,6 +40,7 @@ class ServerConfig:
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     allowed_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
+    workers: int = 1  # processes serving the same socket (`rag-oracle serve --workers`; server/workers.py)
 
     @property
     def rate_limited(self) -> bool:

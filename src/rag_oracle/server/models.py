@@ -138,6 +138,14 @@ class Health(BaseModel):
     problems: dict[str, str] | None = Field(
         None, description="What each failed check found (authorised callers only; it may name files)."
     )
+    workers: int = Field(
+        1,
+        description="Server processes started (`rag-oracle serve --workers`). With more than one, each answers "
+        "/healthz for itself: `ready` is the state of the worker that answered.",
+    )
+    worker: int | None = Field(
+        None, description="The process id of the worker that answered (authorised callers only)."
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -1,7 +1,7 @@
 """The lexical analyzer: one definition of a "word" for BM25, support checks, subjects and rewrites.
 
-Text is lower-cased, English stopwords are removed and the rest Snowball-stemmed (bm25s'
-tokenizer with PyStemmer), identically for chunks and questions. `expand_query` adds the
+Text is lower-cased, English stopwords are removed and the rest Snowball-stemmed (bm25s' analysis
+with PyStemmer, without importing bm25s), identically for chunks and questions. `expand_query` adds the
 clinical words for lay ones ("elderly" -> "older adults aged 65") for lexical matching only.
 
 The subject of a question is its most specific content word: the stemmed word found in the
@@ -17,12 +17,25 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 STOPWORDS = "en"
 STEMMER = "english"
+
+# The analysis of bm25s.tokenize(text, stopwords="en", stemmer=PyStemmer("english")), done here so
+# that a question is analysed without importing bm25s (which imports scipy: about 0.3 s of every CLI
+# question). The pattern is bm25s' (scikit-learn's CountVectorizer's) and the words are bm25s'
+# English stopwords ("en"); tests/text/test_analyzer.py checks both against the installed bm25s.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+ENGLISH_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
+_split = re.compile(TOKEN_PATTERN).findall
+_stemmers = threading.local()  # PyStemmer's stemmers are not thread-safe: one per thread
 
 
 @runtime_checkable
@@ -41,24 +54,43 @@ class UniformStatistics:
         return 1
 
 
-def _stemmer():
-    import Stemmer
+def _stem_words():
+    stem = getattr(_stemmers, "stem_words", None)
+    if stem is None:
+        import Stemmer
 
-    return Stemmer.Stemmer(STEMMER)
+        stem = _stemmers.stem_words = Stemmer.Stemmer(STEMMER).stemWords
+    return stem
+
+
+def analyse(text: str) -> list[str]:
+    """The analysed tokens of one text: lower-cased, split into words of two or more word
+    characters, stopwords out, Snowball-stemmed."""
+    words = [w for w in _split(text.lower()) if w not in ENGLISH_STOPWORDS]
+    return _stem_words()(words) if words else []
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Analysed tokens of each text (lower-cased, stopwords out, stemmed)."""
-    import bm25s
+    return [analyse(text) for text in texts]
 
-    return bm25s.tokenize(list(texts), stopwords=STOPWORDS, stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+def tokenize_ids(texts: Iterable[str]) -> tuple[list[list[int]], dict[str, int]]:
+    """`tokenize`'s tokens as token ids per text and the vocabulary (token -> id, numbered in order
+    of first appearance, so the same texts always give the same ids), which is what
+    `bm25s.BM25.index` takes; no list of strings per text is kept."""
+    vocab: dict[str, int] = {}
+    ids = []
+    for text in texts:
+        ids.append([vocab.setdefault(token, len(vocab)) for token in analyse(text)])
+    return ids, vocab
 
 
 @lru_cache(maxsize=8192)
 def tokenize_one(text: str) -> tuple[str, ...]:
     """Tokens of one text, memoised: verification and conflict checks look at the same passages
     and sentences many times per answer."""
-    return tuple(tokenize([text])[0])
+    return tuple(analyse(text))
 
 
 # Lay and clinical words for the same population or organ: a question about "the elderly" must

@@ -110,24 +110,46 @@ def table_path() -> Path:
 
 
 def _connection() -> sqlite3.Connection:
-    path = table_path()
     con = getattr(_local, "con", None)
+    if con is not None and _db_path is not None and getattr(_local, "path", None) is _db_path:
+        return con  # this thread's connection to the table in use: no need to look for the file again
+    path = table_path()
     if con is None or getattr(_local, "path", None) != path:
         con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         _local.con, _local.path = con, path
     return con
 
 
+# Entries already read, by variant (an empty tuple: not in the dictionary). Every table is built from
+# the installed package's one dictionary file, so they hold in this process whatever table was read;
+# texts share most of their words, so a new text usually needs only a few variants from the table.
+_known: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+_KNOWN_LIMIT = 50_000  # variants kept (a few MB); past it the memo starts over
+
+
 def lookup(variants: list[str]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Dictionary entries (canonical name lower-cased, MeSH tree numbers) of the lower-cased `variants`."""
-    wanted = sorted(set(variants))
     out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    missing = []
+    for variant in sorted(set(variants)):
+        entries = _known.get(variant)
+        if entries is None:
+            missing.append(variant)
+        elif entries:
+            out[variant] = list(entries)
+    if not missing:
+        return out
+    read: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = dict.fromkeys(missing, ())
     con = _connection()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for variant, entries in con.execute(f"SELECT variant, entries FROM variants WHERE variant IN ({marks})", chunk):
-            out[variant] = [(name, tuple(tree)) for name, tree in json.loads(entries)]
+            read[variant] = tuple((name, tuple(tree)) for name, tree in json.loads(entries))
+    if len(_known) + len(read) > _KNOWN_LIMIT:
+        _known.clear()
+    _known.update(read)
+    out.update((variant, list(entries)) for variant, entries in read.items() if entries)
     return out
 
 

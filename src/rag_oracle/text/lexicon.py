@@ -43,6 +43,8 @@ def _ensure_tree(name: str) -> None:
         _TREES[name] = next((tree for found_name, tree, _, _ in found if found_name == name), ())
 
 
+# A name's tree is fixed once looked up (neither function below replaces one), so both are memoised.
+@lru_cache(maxsize=8192)
 def is_class(name: str) -> bool:
     """Whether a canonical name is a drug class rather than one drug: one of CLASS_MEMBERS (SSRIs,
     anticoagulants, "factor Xa inhibitors"), a pharmacologic-action heading in MeSH (D27), or a
@@ -95,6 +97,7 @@ CLASS_MEMBERS: dict[str, frozenset[str]] = {
 }
 
 
+@lru_cache(maxsize=16384)
 def member_of(drug: str, cls: str) -> bool | None:
     """Whether `drug` belongs to the class `cls`: from CLASS_MEMBERS, else by MeSH tree (a chemical
     class); None when neither can tell."""

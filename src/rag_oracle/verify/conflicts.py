@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag_oracle.answer.agreement import Evidence
 from rag_oracle.text.analyzer import GENERIC, tokenize_one
@@ -334,9 +335,13 @@ def context_line(quote: str, value: str, limit: int = CONTEXT_CHARS) -> str:
     return ("\u2026" if start else "") + line[start:end].strip() + ("\u2026" if end < len(line) else "")
 
 
-def _topic_words(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _topic_words(text: str) -> frozenset[str]:
+    # Asked of the same headings and labels by every question: memoised.
     drug_words = set(tokenize_one(" ".join(m.surface for m in drug_mentions(text))))
-    return {w for w in tokenize_one(text) if w not in GENERIC and w not in _WEAK and not w.isdigit()} - drug_words
+    return frozenset(
+        {w for w in tokenize_one(text) if w not in GENERIC and w not in _WEAK and not w.isdigit()} - drug_words
+    )
 
 
 def _label_topics(evidence: Evidence) -> set[str]:
@@ -366,13 +371,15 @@ def _about_the_topic(evidence: Evidence, hit: Hit, topics: set[str]) -> bool:
 
 def _words(text: str, ignore: set[str]) -> frozenset[str]:
     """The content words of `text` with its numbers and units taken out."""
+    return frozenset(w for w in _unquantified_words(text) if w not in ignore)
+
+
+@lru_cache(maxsize=16384)
+def _unquantified_words(text: str) -> tuple[str, ...]:
+    """`_words` before the question's own words are taken out; a property of the text: memoised."""
     for q in quantities(text):
         text = text.replace(q.text, " ")
-    return frozenset(
-        w
-        for w in tokenize_one(text)
-        if w not in ignore and w not in _CUE_WORDS and len(w) > 1 and not re.match(r"[\d.]", w)
-    )
+    return tuple(w for w in tokenize_one(text) if w not in _CUE_WORDS and len(w) > 1 and not re.match(r"[\d.]", w))
 
 
 def _segments(sentence: str) -> list[tuple[int, int]]:
