@@ -167,7 +167,9 @@ class _Spill:
     def vector_batches(self, runs: Iterable[tuple[int, int]], batch: int) -> Iterator[np.ndarray]:
         """The vectors of rows [start, stop) for each run, in order, at most `batch` rows at a time
         (arrays that are only valid until the next one is asked for: one buffer is reused)."""
-        buffer = np.empty((batch, self.dimension), dtype=np.float32)
+        runs = list(runs)
+        rows = sum(stop - start for start, stop in runs)
+        buffer = np.empty((max(1, min(batch, rows)), self.dimension), dtype=np.float32)
         for start, stop in runs:
             for lo in range(start, stop, batch):
                 n = min(batch, stop - lo)
