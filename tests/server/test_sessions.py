@@ -54,18 +54,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(index: Path, db: Path, root: Path) -> tuple[subprocess.Popen, str]:
-    """`python -m rag_oracle.server --index ... --db ...` (what `rag-oracle serve` runs), once healthy."""
+def _serve(index: Path, db: Path, root: Path, *extra: str, timeout: float = 90) -> tuple[subprocess.Popen, str]:
+    """`python -m rag_oracle.server --index ... --db ... [extra]` (what `rag-oracle serve` runs), once healthy."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag_oracle.server", "--index", str(index), "--db", str(db), "--port", str(port)],
+        [
+            *[sys.executable, "-m", "rag_oracle.server", "--index", str(index), "--db", str(db)],
+            *["--port", str(port), *extra],
+        ],
         env=server_env(root),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.stdout.read()}")
@@ -73,9 +76,10 @@ def _serve(index: Path, db: Path, root: Path) -> tuple[subprocess.Popen, str]:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return proc, url
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     proc.kill()
-    raise AssertionError("server did not become healthy in 90 s")
+    raise AssertionError(f"server did not become healthy in {timeout:.0f} s")
 
 
 def _stop(proc: subprocess.Popen) -> None:

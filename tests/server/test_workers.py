@@ -8,8 +8,6 @@ from tests.server.conftest import require_extra
 require_extra()
 
 import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,9 +20,9 @@ from rag_oracle.cli.serve import serve  # noqa: E402
 from rag_oracle.errors import ConfigError  # noqa: E402
 from rag_oracle.server.config import ServerConfig  # noqa: E402
 from rag_oracle.server.workers import FACTORY, WORKER_SPEC_ENV, WorkerSpec, worker_app  # noqa: E402
-from tests.chat.chat_corpus import QUESTION, server_env  # noqa: E402
+from tests.chat.chat_corpus import QUESTION  # noqa: E402
 from tests.server.conftest import local_client  # noqa: E402
-from tests.server.test_sessions import _free_port, _stop  # noqa: E402
+from tests.server.test_sessions import _serve, _stop  # noqa: E402
 
 
 def test_bad_worker_counts_exit_2() -> None:
@@ -85,31 +83,6 @@ def test_a_worker_without_a_spec_says_who_starts_it(monkeypatch) -> None:
         WorkerSpec.from_json('{"settings": {}}')
 
 
-def _serve_workers(index: Path, db: Path, root: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "rag_oracle.server", "--index", str(index), "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--workers", str(workers), "--rate-limit", "0"],
-        env=server_env(root),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stdout.read()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("server did not become healthy in 120 s")
-
-
 def _one_connection_per_worker(url: str, workers: int) -> dict[int, httpx.Client]:
     """A keep-alive client pinned to each worker (a connection stays with the worker that accepted it)."""
     pinned: dict[int, httpx.Client] = {}
@@ -129,7 +102,7 @@ def _one_connection_per_worker(url: str, workers: int) -> dict[int, httpx.Client
 def test_two_workers_answer_and_share_the_sessions_file(chat_index, tmp_path: Path) -> None:
     _, index = chat_index
     db = tmp_path / "sessions.sqlite"
-    proc, url = _serve_workers(index, db, index.parent.parent, workers=2)
+    proc, url = _serve(index, db, index.parent.parent, "--workers", "2", "--rate-limit", "0", timeout=120)
     pinned: dict[int, httpx.Client] = {}
     try:
         pinned = _one_connection_per_worker(url, 2)

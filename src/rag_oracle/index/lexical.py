@@ -101,13 +101,16 @@ def search(index: Bm25, query: str, k: int, mask: np.ndarray | None = None) -> t
     if not tokens or k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     scores = index.scores(list(tokens), mask)
-    positions = np.flatnonzero(scores > 0)
-    if len(positions) > k:
+    n = len(scores)
+    kth = np.partition(scores, n - k)[n - k] if k < n else 0.0
+    if kth > 0:
         # The k best, ties at the boundary by position: every chunk scoring above the k-th best
-        # score, then the lowest positions among those equal to it.
-        kth = np.partition(scores[positions], len(positions) - k)[len(positions) - k]
-        above, at = positions[scores[positions] > kth], positions[scores[positions] == kth]
-        positions = np.concatenate([above, at[: k - len(above)]])
+        # score, then the lowest positions among those equal to it (one pass over the scores, not
+        # a copy of every positive one: at 1M chunks most chunks share some query word).
+        above = np.flatnonzero(scores > kth)
+        positions = np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
+    else:
+        positions = np.flatnonzero(scores > 0)
     found = scores[positions]
     order = np.lexsort((positions, -found))
     return positions[order].astype(np.int64), found[order]
