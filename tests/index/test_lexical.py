@@ -61,6 +61,30 @@ def test_scores_are_bm25s_scores(saved) -> None:
                 assert not got.any(), query
 
 
+def test_the_streaming_build_is_bm25s_own_build(tmp_path: Path) -> None:
+    """`build` computes bm25s' arrays itself (to hold less memory); they must be bm25s' to the bit,
+    including empty texts, repeated tokens and texts left empty by the stopwords."""
+    bm25s = pytest.importorskip("bm25s")
+    from bm25s.tokenization import Tokenized
+
+    from rag_oracle.text.analyzer import tokenize_ids
+
+    texts = [*_texts(), "", "the of and", "dose dose dose dose", "Warfarin WARFARIN warfarin's dose"]
+    ours = lexical.build(iter(texts))  # any iterable: the writer streams the texts from a file
+    ids, vocab = tokenize_ids(texts)
+    theirs = bm25s.BM25(method=lexical.PARAMS["method"], k1=lexical.PARAMS["k1"], b=lexical.PARAMS["b"])
+    theirs.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    for name in ("data", "indices", "indptr"):
+        got, want = ours.scores[name], theirs.scores[name]
+        assert got.dtype == want.dtype and np.array_equal(got, want), name
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"] == len(texts)
+    assert ours.vocab_dict == theirs.vocab_dict
+    lexical.save(ours, tmp_path)
+    loaded = bm25s.BM25.load(str(tmp_path / lexical.BM25_DIR))  # bm25s reads what it saved for us
+    assert loaded.method == "lucene" and np.array_equal(loaded.scores["data"], theirs.scores["data"])
+    assert loaded.get_scores(["warfarin"]).argmax() == theirs.get_scores(["warfarin"]).argmax()
+
+
 def test_search_is_the_best_k_with_ties_by_position(saved) -> None:
     directory, texts = saved
     index = lexical.load(directory)

@@ -151,3 +151,77 @@ def test_the_pipeline_uses_only_the_index_writer_and_reader() -> None:
     names = ("store.sqlite", "documents.jsonl", "chunks.jsonl", "sources.jsonl", "aliases.jsonl", "manifest.json")
     for name in (*names, "dense.faiss"):
         assert name not in PIPELINE.read_text(encoding="utf-8")
+
+
+class _Phases:
+    """A Progress that records the phases it is shown, in order."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+
+    def start(self, phase: str, total: int | None, unit: str) -> None:
+        self.phases.append(phase)
+
+    def advance(self, n: int = 1, **info: object) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def _index_content(path: Path) -> tuple:
+    index = Index.open(path)
+    chunks = [(c.id, c.doc_id, c.text) for c in index.chunks]
+    vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    return sorted(index.documents), chunks, index.aliases, vectors, index.verify()
+
+
+def test_flushing_chunks_to_the_writer_between_files_builds_the_same_index(
+    tmp_path: Path, settings, monkeypatch
+) -> None:
+    """A large run embeds and stages what it has read every FLUSH_CHUNKS chunks, so it never holds every
+    document at once; later files must still win over documents already handed to the writer."""
+    from rag_oracle.ingest import pipeline
+
+    base = write_records(tmp_path / "base.jsonl", {"doc-1": WARFARIN, "doc-9": "Old text about metformin dosing."})
+    a = write_records(
+        tmp_path / "a.jsonl", {"doc-1": AMOXICILLIN, "doc-2": APIXABAN, "doc-5": "Lisinopril 10 mg daily."}
+    )
+    # a later version of doc-1 (staged by an earlier flush), doc-3 takes text that doc-1 gave up,
+    # doc-4 is a copy of doc-2, and doc-9 on disk gets a new version
+    b = write_records(
+        tmp_path / "b.jsonl",
+        {
+            "doc-1": "Ibuprofen 400 mg every six hours.",
+            "doc-3": AMOXICILLIN,
+            "doc-4": APIXABAN,
+            "doc-9": "Metformin 500 mg.",
+        },
+    )
+    # doc-2 becomes a copy of doc-5, which leaves doc-4 (its alias) pointing nowhere but at doc-2's old text
+    c = write_records(
+        tmp_path / "c.jsonl", {"doc-2": "Lisinopril 10 mg daily.", "doc-6": "Apixaban once more, new text."}
+    )
+
+    results = {}
+    for flush in (1, 10**9):
+        monkeypatch.setattr(pipeline, "FLUSH_CHUNKS", flush)
+        path = tmp_path / f"idx-{flush}"
+        ingest([base], path, settings)
+        phases = _Phases()
+        report = ingest([a, b, c], path, settings, progress=phases)
+        results[flush] = (report.model_dump(exclude={"index_path", "seconds", "embed_cache"}), _index_content(path))
+        if flush == 1:
+            assert phases.phases[:4] == ["read", "embed", "read", "embed"], phases.phases
+        else:
+            assert phases.phases[:2] == ["read", "embed"] and phases.phases.count("read") == 1
+
+    (flushed_report, flushed), (whole_report, whole) = results[1], results[10**9]
+    assert flushed_report == whole_report
+    assert flushed[:3] == whole[:3] and flushed[4] == whole[4] == []
+    assert (flushed[3] == whole[3]).all()
+    documents, chunks, aliases, _, _ = flushed
+    assert documents == ["doc-1", "doc-3", "doc-5", "doc-6", "doc-9"] and aliases == {"doc-2": "doc-5"}
+    text = {doc_id: t for _, doc_id, t in chunks}
+    assert "Ibuprofen" in text["doc-1"] and text["doc-9"] == "Metformin 500 mg."
+    assert whole_report["documents_replaced"] == 2 and whole_report["documents_removed"] == 0

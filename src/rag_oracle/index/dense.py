@@ -43,11 +43,10 @@ FLAT_MAX_WORK = 100_000 * 384  # floats one exact search scans (N x dimension): 
 HNSW_MAX_VECTORS = 2_000_000  # HNSW32's index write took 2.1x Flat's at 100k, and it grows with N log N
 MEMORY_BUDGET = 16 * 2**30  # bytes of vectors (HNSW: plus graph) held in RAM before PQ should compress them
 HNSW_M = 32
-MEASURED_EF_SEARCH = 128  # HNSW32 recall@10 >= 0.95 here: 0.956 (100k bow), 0.983 (10k bow), 0.990 (20k MiniLM)
-# ... but not at a million: 0.911 (bow questions) / 0.944 (held-out documents) at 128, 0.959 / 0.968 at 256
-# (~2 ms a search; benchmarks/million.py). Above this many vectors the reason says to raise ef_search.
-LARGE_HNSW_VECTORS = 500_000
-LARGE_EF_SEARCH = 256
+# HNSW32 recall@10 >= 0.95 from 10k to 1M vectors at this efSearch (the default): 0.981 at 100k (bow
+# vectors, benchmarks/search_latency.py), 0.959 (bow questions) / 0.968 (held-out documents) at 1M in ~2 ms
+# (benchmarks/million.py). 128 was enough at 100k (0.956) but not at 1M (0.911 / 0.944).
+MEASURED_EF_SEARCH = 256
 
 
 def ivf_lists(n_vectors: int) -> int:
@@ -75,9 +74,9 @@ def recommended_factory(n_chunks: int, dimension: int) -> tuple[str, str]:
       writing the answer.
     - **HNSW32** above that, up to HNSW_MAX_VECTORS (2M) vectors whose vectors plus graph (about
       4*dimension + 8*32 bytes each) fit MEMORY_BUDGET: ~1-3 ms a search at 100k, recall@10
-      0.956 with `[retrieve] ef_search` 128 (0.67 at FAISS's own 16); at 1M, 0.91-0.94 at 128 and
-      0.96-0.97 at 256 (~2 ms), so above LARGE_HNSW_VECTORS the reason says to raise ef_search. Its build is slower (the
-      FAISS write took 2.1x Flat's at 100k) and grows with N log N, hence the cap.
+      0.981 with `[retrieve] ef_search` 256, the default (0.67 at FAISS's own 16); at 1M, 0.96-0.97
+      at 256 in ~2 ms (0.91-0.94 at 128). Its build is slower (the FAISS write took 2.1x Flat's at
+      100k) and grows with N log N, hence the cap.
     - **IVF{nlist},Flat** beyond, nlist = `ivf_lists(N)` (~4*sqrt(N), a power of two), while the
       float32 vectors fit MEMORY_BUDGET; `[retrieve] nprobe` decides recall (on MiniLM vectors
       64 of 512 lists gave 0.958, 128 0.983; on the synthetic bow vectors it needs far more).
@@ -94,10 +93,8 @@ def recommended_factory(n_chunks: int, dimension: int) -> tuple[str, str]:
     hnsw_bytes = n * (4 * d + 8 * HNSW_M + 16)
     if n <= HNSW_MAX_VECTORS and hnsw_bytes <= MEMORY_BUDGET:
         recall = (
-            f"recall@10 >= 0.95 at [retrieve] ef_search >= {MEASURED_EF_SEARCH}"
-            if n <= LARGE_HNSW_VECTORS
-            else f"set [retrieve] ef_search to {LARGE_EF_SEARCH} for recall@10 >= 0.95 at this size (1M: 0.96 "
-            f"in ~2 ms; 0.91-0.94 at {MEASURED_EF_SEARCH})"
+            f"recall@10 >= 0.95 up to 1M vectors at [retrieve] ef_search >= {MEASURED_EF_SEARCH} (the default; "
+            "1M: 0.96 in ~2 ms, 0.91-0.94 at 128)"
         )
         return f"HNSW{HNSW_M}", (
             f"{n:,} vectors x {d} dimensions is beyond the 100k x 384 an exact search scans in ~15 ms; "

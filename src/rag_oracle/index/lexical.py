@@ -1,5 +1,6 @@
-"""The BM25 part of an index: bm25s builds and saves it (sparse .npy arrays plus JSON, no pickle);
-queries read those arrays directly, memory-mapped, with numpy.
+"""The BM25 part of an index: bm25s' "lucene" index (sparse .npy arrays plus JSON, no pickle, saved
+by bm25s), its arrays computed here as the texts stream by (`build`: bm25s' own builder needs every
+text's token list in memory); queries read those arrays directly, memory-mapped, with numpy.
 
 Text goes through the shared analyzer (rag_oracle.text.analyzer), identically for chunks
 and queries. bm25s cannot append, so the BM25 index is rebuilt from all chunks on each write
@@ -16,29 +17,87 @@ bm25s' to the bit (tests/index/test_lexical.py compares them with `bm25s.BM25.re
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag_oracle.text.analyzer import STEMMER, STOPWORDS, expand_query, tokenize_ids, tokenize_one
+from rag_oracle.text.analyzer import STEMMER, STOPWORDS, analyse, expand_query, tokenize_one
 
 BM25_DIR = "bm25"
 PARAMS = {"method": "lucene", "k1": 1.5, "b": 0.75, "stopwords": STOPWORDS, "stemmer": STEMMER}
 _ARRAYS = ("data", "indices", "indptr")
 
 
-def build(texts: Sequence[str]):
-    """A bm25s index of `texts` (one per chunk, in position order)."""
-    import bm25s
-    from bm25s.tokenization import Tokenized
+def build(texts: Iterable[str]):
+    """A bm25s index of `texts` (one per chunk, in position order), saved by bm25s as usual.
 
+    The arrays are bm25s' own (`BM25.build_index_from_ids`, method "lucene") to the bit, computed
+    here while the texts stream by: bm25s' builder takes a Python list of token ids per text and
+    holds several copies of every (token, chunk) pair, 7.3 GB at a million chunks, where this holds
+    packed int32 arrays (tests/index/test_lexical.py compares the two builds array by array)."""
+    import bm25s
+
+    scores, vocab = _lucene_arrays(texts, PARAMS["k1"], PARAMS["b"])
     retriever = bm25s.BM25(method=PARAMS["method"], k1=PARAMS["k1"], b=PARAMS["b"])
-    # Token ids, not strings: the same index, with less memory and time (~0.7 GB less at 1M chunks).
-    ids, vocab = tokenize_ids(texts)
-    retriever.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    # what `bm25s.BM25.index` leaves on the object for this method
+    retriever.scores = scores
+    retriever.vocab_dict = {**vocab, "": len(vocab)}  # bm25s adds its empty token, without a column
+    retriever.nonoccurrence_array = None  # "lucene" has none
+    retriever.unique_token_ids_set = set(retriever.vocab_dict.values())
     return retriever
+
+
+_SCORE_BLOCK = 1 << 22  # (token, chunk) pairs scored at a time: the float64 temporaries stay ~100 MB
+
+
+def _lucene_arrays(texts: Iterable[str], k1: float, b: float) -> tuple[dict, dict[str, int]]:
+    """bm25s' "lucene" CSC arrays (data, indices, indptr, num_docs) and vocabulary for `texts`, with
+    its arithmetic in its order and dtypes (idf by `math.log` as bm25s does, term-frequency part in
+    float64, stored as float32), so that the result is identical; token ids are numbered in order of
+    first appearance, as `tokenize_ids` numbers them."""
+    vocab: dict[str, int] = {}
+    tokens = array("i")  # the distinct token ids of each text, text after text
+    counts = array("i")  # how often each occurs in its text
+    per_text = array("q")  # distinct tokens of each text
+    lengths = array("q")  # tokens of each text
+    for text in texts:
+        ids = [vocab.setdefault(token, len(vocab)) for token in analyse(text)]
+        distinct, tf = np.unique(np.asarray(ids, dtype=np.int32), return_counts=True)
+        tokens.extend(distinct.tolist())
+        counts.extend(tf.tolist())
+        per_text.append(len(distinct))
+        lengths.append(len(ids))
+    num_docs = len(lengths)
+    token_ids = np.frombuffer(tokens, dtype=np.int32) if tokens else np.zeros(0, dtype=np.int32)
+    tf = np.frombuffer(counts, dtype=np.int32) if counts else np.zeros(0, dtype=np.int32)
+    doc_lengths = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(num_docs, dtype=np.int32), np.frombuffer(per_text, dtype=np.int64))
+    del per_text
+
+    frequencies = np.bincount(token_ids, minlength=len(vocab))  # texts holding each token
+    idf_of = {int(df): math.log(1 + (num_docs - df + 0.5) / (df + 0.5)) for df in np.unique(frequencies)}
+    idf = np.array([idf_of[int(df)] for df in frequencies], dtype=np.float32)
+    average = doc_lengths.mean() if num_docs else np.float64(0.0)
+    data = np.empty(len(token_ids), dtype=np.float32)
+    for lo in range(0, len(token_ids), _SCORE_BLOCK):
+        hi = lo + _SCORE_BLOCK
+        term = tf[lo:hi].astype(np.float32).astype(np.float64)
+        norm = k1 * ((1 - b) + b * doc_lengths[rows[lo:hi]] / average)
+        data[lo:hi] = idf[token_ids[lo:hi]].astype(np.float64) * (term / (norm + term))
+    del tf, doc_lengths
+
+    # Column by column (token), chunks in increasing order within a column: a stable sort by token of
+    # pairs that are already in chunk order, as bm25s' sort by (token, chunk) gives.
+    order = np.argsort(token_ids, kind="stable")
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(frequencies, out=indptr[1:])
+    data = data[order]
+    rows = rows[order]
+    return {"data": data, "indices": rows, "indptr": indptr, "num_docs": num_docs}, vocab
 
 
 def save(retriever, directory: Path) -> None:
@@ -60,15 +119,22 @@ class Bm25:
     def num_tokens(self) -> int:
         return len(self.indptr) - 1
 
-    def scores(self, tokens: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
+    def scores(
+        self, tokens: Sequence[str], mask: np.ndarray | None = None, weights: Sequence[float] | None = None
+    ) -> np.ndarray:
         """The BM25 score of every chunk for the query `tokens` (a repeated token counts again, as in
-        bm25s), times `mask` when given."""
-        ids = [self.vocab[t] for t in tokens if t in self.vocab]
-        ids = [t for t in ids if t < self.num_tokens]  # bm25s' empty token "" has no column
+        bm25s), times `mask` when given. `weights` (one per token) weigh each token's scores: an
+        expanded query (pseudo-relevance feedback); without them every token weighs 1, bm25s' sum."""
+        weights = [1.0] * len(tokens) if weights is None else list(weights)
+        if len(weights) != len(tokens):
+            raise ValueError(f"{len(tokens)} tokens but {len(weights)} weights")
+        pairs = [(self.vocab[t], w) for t, w in zip(tokens, weights, strict=True) if t in self.vocab]
+        pairs = [(t, w) for t, w in pairs if t < self.num_tokens]  # bm25s' empty token "" has no column
         scores = np.zeros(self.num_docs, dtype=self.data.dtype)
-        for t in ids:
+        for t, w in pairs:
             start, end = int(self.indptr[t]), int(self.indptr[t + 1])
-            np.add.at(scores, self.indices[start:end], self.data[start:end])
+            column = self.data[start:end]
+            np.add.at(scores, self.indices[start:end], column if w == 1.0 else column * np.float32(w))
         if mask is not None:
             scores *= mask
         return scores
@@ -96,11 +162,21 @@ def load(directory: Path) -> Bm25:
 def search(index: Bm25, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(positions, scores) with score > 0, best first, ties by position; `mask` (0/1 per chunk)
     restricts the candidates."""
-    tokens = tokenize_one(expand_query(query))
+    return search_tokens(index, tokenize_one(expand_query(query)), k, mask)
+
+
+def search_tokens(
+    index: Bm25,
+    tokens: Sequence[str],
+    k: int,
+    mask: np.ndarray | None = None,
+    weights: Sequence[float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`search` for analysed `tokens`, each weighing its `weights` entry (default 1)."""
     k = min(k, index.num_docs)
     if not tokens or k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores = index.scores(list(tokens), mask)
+    scores = index.scores(list(tokens), mask, weights)
     n = len(scores)
     kth = np.partition(scores, n - k)[n - k] if k < n else 0.0
     if kth > 0:

@@ -17,6 +17,11 @@ Each file is bounded (ingest/limits.py): over the size, decompression or time li
 as skipped with the limit named, and the run goes on. Folders are walked without following
 symlinks out of them; special files are reported and never opened (ingest/detect.py).
 
+Memory stays bounded however large the run: documents are read and chunked file by file, and
+once `FLUSH_CHUNKS` chunks are waiting, they are embedded and handed to the writer, which keeps
+them in temporary files until the commit (index/writer.py), so a million-chunk ingest never holds
+every document and chunk at once.
+
 `remove(ids, index)` takes documents out (the dense and BM25 indexes and the manifest are written
 atomically, like an ingest).
 
@@ -40,7 +45,6 @@ from rag_oracle.embed import make_embedder
 from rag_oracle.embed.base import Embedder
 from rag_oracle.errors import ConfigError, DocumentNotFoundError, LoaderError
 from rag_oracle.index.lock import writer_lock
-from rag_oracle.index.store import Index
 from rag_oracle.index.writer import IndexWriter
 from rag_oracle.ingest.chunking import chunk_document
 from rag_oracle.ingest.detect import loader_for, walk
@@ -50,6 +54,9 @@ from rag_oracle.text.passage import embedding_text
 from rag_oracle.types import Chunk, Document, FileReport, IngestReport, IngestStatus, RemoveReport
 
 EMBED_BATCH = 256
+# Chunks read and waiting to be embedded before they are embedded and staged in the writer: about
+# 5 KB of Python objects each (document, chunk), so some 350 MB at most, while batches stay large.
+FLUSH_CHUNKS = 65_536
 UNCHANGED = "unchanged since last ingest"
 # Reasons a file is skipped rather than failed: nothing is wrong with it, it is not ours to read.
 _SKIP_REASONS = {"unsupported", "too-large", "too-slow", "not-a-file"}
@@ -80,36 +87,45 @@ class NullProgress:
 
 @dataclass
 class _Run:
-    """What the index will hold once this run is written, and what the run changes to get there."""
+    """What the index will hold once this run is written, and what the run changes to get there.
 
+    Documents read are held in `waiting` (with their chunks) until `flush` embeds them and stages
+    them in the writer; `added` remembers every document the run stages, waiting or handed over."""
+
+    writer: IndexWriter
     on_disk: set[str]  # ids of the documents in the index on disk
     hashes: dict[str, str]  # doc id -> content hash, for every document the next version holds
     owners: dict[str, str]  # content hash -> the doc id it is stored under
     aliases: dict[str, str]  # alias -> canonical, as the next version will have them
     file_digests: frozenset[str]  # sha256 of files already ingested
-    pending: dict[str, tuple[Document, list[Chunk]]] = field(default_factory=dict)  # to write
+    waiting: dict[str, tuple[Document, list[Chunk]]] = field(default_factory=dict)  # read, not yet embedded
+    added: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> (chunks, tokens) staged by the run
     dropped: set[str] = field(default_factory=set)  # documents on disk the next version drops
     new_aliases: dict[str, str] = field(default_factory=dict)
     read_from: dict[str, str] = field(default_factory=dict)  # doc id -> file this run read it from
     kept_from: set[str] = field(default_factory=set)  # files whose new version of a document was not taken
-    pending_chunks: int = 0
+    waiting_chunks: int = 0
 
     @classmethod
-    def start(cls, index: Index | None, file_digests: frozenset[str]) -> _Run:
+    def start(cls, writer: IndexWriter) -> _Run:
+        index = writer.index
         hashes = index.content_hashes() if index else {}  # without reading the documents' texts
         owners: dict[str, str] = {}
         for doc_id, digest in hashes.items():
             owners.setdefault(digest, doc_id)
         aliases = dict(index.aliases) if index else {}
-        return cls(set(hashes), hashes, owners, aliases, file_digests)
+        return cls(writer, set(hashes), hashes, owners, aliases, writer.file_digests)
 
     def drop(self, doc_id: str) -> None:
         """Forget a document the next version would hold, and the aliases of its text."""
         digest = self.hashes.pop(doc_id)
         if self.owners.get(digest) == doc_id:
             del self.owners[digest]
-        _, chunks = self.pending.pop(doc_id, (None, []))
-        self.pending_chunks -= len(chunks)
+        self.added.pop(doc_id, None)
+        _, chunks = self.waiting.pop(doc_id, (None, []))
+        self.waiting_chunks -= len(chunks)
+        if self.writer.has_document(doc_id):  # on disk, or staged by an earlier flush
+            self.writer.remove([doc_id])
         if doc_id in self.on_disk:
             self.dropped.add(doc_id)
         for alias in [a for a, c in self.aliases.items() if c == doc_id]:
@@ -124,19 +140,40 @@ class _Run:
     def stage(self, doc: Document, chunks: list[Chunk], path: Path) -> None:
         self.aliases.pop(doc.id, None)  # an alias that now has text of its own is a document
         self.new_aliases.pop(doc.id, None)
-        self.pending[doc.id] = (doc, chunks)
-        self.pending_chunks += len(chunks)
+        self.waiting[doc.id] = (doc, chunks)
+        self.waiting_chunks += len(chunks)
+        self.added[doc.id] = (len(chunks), sum(c.token_count for c in chunks))
         self.hashes[doc.id] = doc.content_hash
         self.owners[doc.content_hash] = doc.id
         self.read_from[doc.id] = str(path)
 
+    def flush(self, embedder: Embedder, progress: Progress) -> None:
+        """Embed the waiting chunks and stage their documents in the writer (which spills them to
+        temporary files), so that the run holds no more than `FLUSH_CHUNKS` chunks' objects."""
+        if not self.waiting:
+            return
+        chunks = [c for _, doc_chunks in self.waiting.values() for c in doc_chunks]
+        titles = {doc.id: doc.title for doc, _ in self.waiting.values()}
+        vectors = _embed(chunks, titles, embedder, progress)
+        row = 0
+        for doc, doc_chunks in self.waiting.values():
+            # `drop` took any earlier version out of the writer (on disk or staged), so this is an add
+            self.writer.add([doc], doc_chunks, vectors[row : row + len(doc_chunks)])
+            row += len(doc_chunks)
+        self.waiting.clear()
+        self.waiting_chunks = 0
+
+    @property
+    def chunks(self) -> int:
+        return sum(n for n, _ in self.added.values())
+
     @property
     def replaced(self) -> list[str]:
-        return [doc_id for doc_id in self.pending if doc_id in self.on_disk]
+        return [doc_id for doc_id in self.added if doc_id in self.on_disk]
 
     @property
     def removed(self) -> list[str]:
-        return sorted(self.dropped - self.pending.keys())
+        return sorted(self.dropped - self.added.keys())
 
 
 def ingest(
@@ -229,47 +266,56 @@ def remove(
 def _ingest(paths, index_path, settings, *, embedder, progress, command) -> IngestReport:
     progress = progress or NullProgress()
     embedder = embedder or make_embedder(settings.embed, settings.compute)
-    timer = perf_counter()
     writer = IndexWriter.open(index_path, settings, embedder)
     existing = writer.index
-    run = _Run.start(existing, writer.file_digests)
+    run = _Run.start(writer)
+    seconds = {"read_chunk": 0.0, "embed": 0.0}
 
     file_reports: list[FileReport] = []
     found = list(walk(paths, follow_symlinks=settings.ingest.follow_symlinks))
     limits = Limits.from_settings(settings.ingest)
+    timer = perf_counter()
     progress.start("read", len(found), "files")
-    for entry in found:
+    for done, entry in enumerate(found, start=1):
         path = entry.path
         if entry.skipped:
             file_reports.append(FileReport(path=str(path), status="skipped", reason=entry.skipped))
-            progress.advance(1, documents=len(run.pending), chunks=run.pending_chunks)
-            continue
-        file_report = _ingest_file(path, settings, embedder, run, limits)
-        file_reports.append(file_report)
-        # A file whose document was kept back (ingest.existing = keep) is not recorded as ingested:
-        # the next run reads it again, says so again, and --replace can still take it.
-        if file_report.status != "failed" and file_report.reason != UNCHANGED and str(path) not in run.kept_from:
-            writer.add_source(str(path), file_report.sha256, file_report.documents)
-        progress.advance(1, documents=len(run.pending), chunks=run.pending_chunks)
+        else:
+            file_report = _ingest_file(path, settings, embedder, run, limits)
+            file_reports.append(file_report)
+            # A file whose document was kept back (ingest.existing = keep) is not recorded as ingested:
+            # the next run reads it again, says so again, and --replace can still take it.
+            if file_report.status != "failed" and file_report.reason != UNCHANGED and str(path) not in run.kept_from:
+                writer.add_source(str(path), file_report.sha256, file_report.documents)
+        progress.advance(1, documents=len(run.added), chunks=run.chunks)
+        if run.waiting_chunks >= FLUSH_CHUNKS and done < len(found):
+            progress.finish()
+            seconds["read_chunk"] += perf_counter() - timer
+            timer = perf_counter()
+            run.flush(embedder, progress)
+            seconds["embed"] += perf_counter() - timer
+            timer = perf_counter()
+            progress.start("read", len(found), "files")  # the bar goes on where it stopped
+            progress.advance(done, documents=len(run.added), chunks=run.chunks)
     progress.finish()
-    seconds = {"read_chunk": perf_counter() - timer}
+    seconds["read_chunk"] += perf_counter() - timer
 
-    new_chunks = [c for _, chunks in run.pending.values() for c in chunks]
     replaced = set(run.replaced)
     removed = run.removed
     totals = {
         "index_path": str(index_path),
         "files": file_reports,
-        "documents_added": len(run.pending) - len(replaced),
+        "documents_added": len(run.added) - len(replaced),
         "documents_replaced": len(replaced),
         "documents_removed": len(removed),
-        "chunks_added": len(new_chunks),
+        "chunks_added": run.chunks,
         "chunks_removed": existing.count_chunks(run.dropped) if existing else 0,
-        "tokens_added": sum(c.token_count for c in new_chunks),
+        "tokens_added": sum(tokens for _, tokens in run.added.values()),
         "duplicates": sum(f.duplicates for f in file_reports),
     }
-    nothing_new = not run.pending and not removed and not run.new_aliases and not writer.changed
-    if nothing_new or (existing is None and not run.pending):  # no index is made without a chunk
+    nothing_new = not run.added and not removed and not run.new_aliases and not writer.changed
+    if nothing_new or (existing is None and not run.added):  # no index is made without a chunk
+        seconds.pop("embed")
         return IngestReport(
             **totals,
             total_documents=len(existing.documents) if existing else 0,
@@ -278,29 +324,18 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
         )
 
     timer = perf_counter()
-    titles = {doc.id: doc.title for doc, _ in run.pending.values()}
-    vectors = _embed(new_chunks, titles, embedder, progress)
-    seconds["embed"] = perf_counter() - timer
+    run.flush(embedder, progress)
+    seconds["embed"] += perf_counter() - timer
     embed_cache = dict(embedder.stats) if hasattr(embedder, "stats") else {}
 
     timer = perf_counter()
     # the documents whose statements the sentence store embeds after the commit (only if it is on)
-    written = [doc for doc, _ in run.pending.values()] if settings.index.sentence_vectors else []
-    row = 0
-    for doc, chunks in run.pending.values():
-        stage = writer.replace if doc.id in replaced else writer.add
-        stage([doc], chunks, vectors[row : row + len(chunks)])
-        row += len(chunks)
-    # The writer holds the staged documents, chunks and vectors now. Letting go of ours lets it free
-    # them as soon as it has written them, before the FAISS and BM25 builds (gigabytes at 1M chunks).
-    run.pending.clear()
-    del new_chunks, vectors
-    writer.remove(removed)
+    written = list(run.added) if settings.index.sentence_vectors else []
     for alias, canonical in run.new_aliases.items():
         writer.add_alias(alias, canonical)
     manifest = writer.commit(command=command)
     seconds["write"] = perf_counter() - timer
-    if settings.index.sentence_vectors:
+    if written:
         timer = perf_counter()
         _store_sentence_vectors(writer, written, progress)
         seconds["sentences"] = perf_counter() - timer
@@ -437,12 +472,14 @@ def _stage_documents(
     )
 
 
-def _store_sentence_vectors(writer: IndexWriter, documents: list[Document], progress: Progress) -> None:
+def _store_sentence_vectors(writer: IndexWriter, doc_ids: list[str], progress: Progress) -> None:
     """Embed the statements answers are composed from, once, into the index's sentence store
-    (index/sentences.py), so a question embeds only itself."""
+    (index/sentences.py), so a question embeds only itself. The documents are read back from the
+    index just written, one at a time."""
     from rag_oracle.generate.extractive import candidate_texts
 
-    texts = list(dict.fromkeys(text for doc in documents for text in candidate_texts(doc)))
+    documents = writer.index.documents
+    texts = list(dict.fromkeys(text for doc_id in doc_ids for text in candidate_texts(documents[doc_id])))
     progress.start("sentences", len(texts), "sentences")
     writer.store_sentence_vectors(texts, progress.advance)
     progress.finish()
