@@ -90,11 +90,13 @@ class RagOracle:
         return self.pipeline.search(query, k, filters, overrides)
 
     def search_documents(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
-        """The top `k` document ids: chunk hits aggregated by their best-ranked chunk."""
+        """The top `k` document ids: chunk hits aggregated per document ([retrieve] document_score:
+        its best chunk, or the sum of its best document_chunks chunks)."""
         depth = max(k * 5, self.settings.retrieve.k)
+        retrieve = self.settings.retrieve
         while True:
             hits = self.pipeline.search(query, depth, filters)
-            docs = document_ranking(hits)
+            docs = document_ranking(hits, retrieve.document_score, retrieve.document_chunks)
             if len(docs) >= k or len(hits) < depth:
                 return docs[:k]
             depth *= 2
@@ -180,9 +182,18 @@ __all__ = [
 ]
 
 
-def document_ranking(hits: list[Hit]) -> list[str]:
-    """Document ids in order of their best-ranked chunk (document-level ranking from chunk hits)."""
-    seen: dict[str, None] = {}
-    for hit in hits:
-        seen.setdefault(hit.chunk.doc_id, None)
-    return list(seen)
+def document_ranking(hits: list[Hit], method: str = "max", chunks: int = 2) -> list[str]:
+    """Document ids ranked from chunk hits (best first): "max", in order of their best-ranked chunk;
+    "sum", by the sum of the scores of their best `chunks` hits (a document that matches in several
+    places ranks higher), equal sums in order of their best chunk."""
+    if method not in ("max", "sum"):
+        raise ValueError(f"unknown document aggregation {method!r}; use 'max' or 'sum'")
+    best: dict[str, int] = {}  # doc id -> index of its best-ranked hit
+    totals: dict[str, list[float]] = {}
+    for i, hit in enumerate(hits):
+        best.setdefault(hit.chunk.doc_id, i)
+        totals.setdefault(hit.chunk.doc_id, []).append(hit.score)
+    if method == "max":
+        return list(best)
+    summed = {doc: sum(sorted(scores, reverse=True)[:chunks]) for doc, scores in totals.items()}
+    return sorted(best, key=lambda doc: (-summed[doc], best[doc]))

@@ -147,6 +147,45 @@ class RetrieveSettings(_Section):
     k: int = Field(10, ge=1, le=1000, description="Chunks returned.")
     candidates: int = Field(100, ge=1, description="Chunks each retriever contributes to fusion.")
     rrf_k: int = Field(60, ge=1, description="The k in reciprocal rank fusion: 1/(rrf_k + rank).")
+    fusion: Literal["rrf", "minmax", "zscore"] = Field(
+        "rrf",
+        description="How hybrid retrieval fuses the dense and BM25 lists: 'rrf' (reciprocal rank fusion, rrf_k) "
+        "or a weighted sum of each list's scores normalised over the list, 'minmax' (to 0-1) or 'zscore' "
+        "(dense_weight on the dense list, 1 - dense_weight on BM25). Measured on the development sets by "
+        "benchmarks/retrieval_quality.py.",
+    )
+    dense_weight: float = Field(
+        0.5, ge=0, le=1, description="Weight of the dense list in 'minmax' and 'zscore' fusion; BM25 gets the rest."
+    )
+    adaptive_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Score fusion only: up to this much more dense weight for a question whose words BM25's best "
+        "hit holds few of (idf-weighted coverage, index/lexical.py), e.g. consumer wording; 0 = the same weight "
+        "for every question.",
+    )
+    document_score: Literal["max", "sum"] = Field(
+        "max",
+        description="A document's score from its chunks' when documents are ranked (search_documents, eval "
+        "retrieval metrics): 'max', its best chunk; 'sum', the sum of its best document_chunks chunks.",
+    )
+    document_chunks: int = Field(2, ge=1, description="Chunks summed per document with document_score = 'sum'.")
+    rm3_docs: int = Field(
+        0,
+        ge=0,
+        description="RM3 pseudo-relevance feedback for BM25 (retrieve/prf.py): the chunks of a first BM25 search "
+        "whose terms expand the question for a second one; 0 = off.",
+    )
+    rm3_terms: int = Field(10, ge=1, description="Expansion terms RM3 adds.")
+    rm3_weight: float = Field(0.5, ge=0, le=1, description="Weight of the question's own terms in the RM3 query.")
+    dense_prf_chunks: int = Field(
+        0,
+        ge=0,
+        description="Dense pseudo-relevance feedback (Rocchio, retrieve/prf.py): the chunks of a first dense search "
+        "whose mean vector the query moves toward; 0 = off.",
+    )
+    dense_prf_weight: float = Field(0.5, ge=0, description="How far the query vector moves (Rocchio beta).")
     ef_search: int = Field(
         256,
         ge=1,

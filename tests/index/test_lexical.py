@@ -136,3 +136,18 @@ def test_a_query_imports_neither_bm25s_nor_scipy(saved) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_coverage_is_the_idf_share_of_query_words_a_chunk_holds(tmp_path: Path) -> None:
+    import math
+
+    texts = ["warfarin dose before surgery", "dose of amoxicillin", "dose dose", "surgery schedule"]
+    lexical.save(lexical.build(texts), tmp_path)
+    index = lexical.load(tmp_path)
+    tokens = tokenize([expand_query("warfarin dose")])[0]
+    idf = {t: math.log(1 + (4 - df + 0.5) / (df + 0.5)) for t, df in zip(tokens, (1, 3), strict=True)}
+    assert lexical.coverage(index, tokens, 0) == pytest.approx(1.0)  # holds both words
+    assert lexical.coverage(index, tokens, 1) == pytest.approx(idf[tokens[1]] / sum(idf.values()))  # the common one
+    assert lexical.coverage(index, tokens, 3) == 0.0
+    assert lexical.coverage(index, ["zzz"], 0) == 0.0  # no known word
+    assert lexical.coverage(index, tokens + tokens, 1) == lexical.coverage(index, tokens, 1)  # distinct words

@@ -117,3 +117,69 @@ def test_hybrid_needs_one_index(index: Index, tmp_path: Path, settings) -> None:
     other = Index.open(index.path)
     with pytest.raises(ValueError, match="same index"):
         HybridRetriever(DenseRetriever(index, HashEmbedder(dimension=512)), Bm25Retriever(other))
+
+
+@pytest.mark.parametrize("fusion", ["minmax", "zscore"])
+@pytest.mark.parametrize("weight", [0.0, 0.3, 1.0])
+def test_score_fusion_is_the_weighted_sum_of_normalised_scores(index: Index, fusion: str, weight: float) -> None:
+    from rag_oracle.retrieve.fusion import fuse_scores
+
+    hybrid = HybridRetriever(
+        DenseRetriever(index, HashEmbedder(dimension=512)),
+        Bm25Retriever(index),
+        candidates=20,
+        fusion=fusion,
+        dense_weight=weight,
+    )
+    for query in QUERIES:
+        hits = hybrid.search(query, k=7)
+        dense = hybrid.dense.search_positions(query, 20)
+        bm25 = hybrid.bm25.search_positions(query, 20)
+        positions, fused = fuse_scores([dense, bm25], [weight, 1 - weight], fusion)
+        want = sorted(
+            ((index.chunks[p].id, s) for p, s in zip(positions.tolist(), fused.tolist(), strict=True)),
+            key=lambda cs: (-cs[1], cs[0]),
+        )[:7]
+        assert [(h.chunk.id, h.score) for h in hits] == want, query
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+        for h in hits:  # the components are shown as in the lists
+            pos = index.position(h.chunk.id)
+            if h.dense_rank is not None:
+                assert dense[0][h.dense_rank - 1] == pos and h.dense_score == pytest.approx(
+                    float(dense[1][h.dense_rank - 1])
+                )
+
+
+def test_an_unknown_fusion_is_refused(index: Index) -> None:
+    with pytest.raises(ValueError, match="unknown fusion 'mean'"):
+        HybridRetriever(DenseRetriever(index, HashEmbedder(dimension=512)), Bm25Retriever(index), fusion="mean")
+
+
+def test_settings_choose_the_fusion(index: Index, settings) -> None:
+    from rag_oracle.retrieve import make_retriever
+
+    retrieve = settings.with_overrides({"retrieve": {"fusion": "zscore", "dense_weight": 0.8}}).retrieve
+    retriever = make_retriever(index, HashEmbedder(dimension=512), retrieve)
+    assert (retriever.fusion, retriever.dense_weight) == ("zscore", 0.8)
+    assert make_retriever(index, HashEmbedder(dimension=512), settings.retrieve).fusion == "rrf"  # the default
+
+
+def test_adaptive_weight_follows_bm25s_coverage_of_the_question(index: Index) -> None:
+    from rag_oracle.index import lexical
+    from rag_oracle.retrieve.fusion import adaptive_weight
+    from rag_oracle.text.analyzer import expand_query, tokenize_one
+
+    embedder = HashEmbedder(dimension=512)
+    fixed = HybridRetriever(DenseRetriever(index, embedder), Bm25Retriever(index), fusion="zscore", dense_weight=0.3)
+    adaptive = HybridRetriever(
+        DenseRetriever(index, embedder), Bm25Retriever(index), fusion="zscore", dense_weight=0.3, adaptive=0.5
+    )
+    weights = set()
+    for query in QUERIES[:-1]:
+        bm25 = adaptive.bm25.search_positions(query, 100)
+        coverage = lexical.coverage(index.bm25, tokenize_one(expand_query(query)), int(bm25[0][0]))
+        assert adaptive.weight(query, bm25) == pytest.approx(adaptive_weight(0.3, coverage, 0.5))
+        assert fixed.weight(query, bm25) == 0.3
+        weights.add(round(adaptive.weight(query, bm25), 6))
+        assert adaptive.search(query, 5)  # the weight reaches the fusion
+    assert len(weights) > 1, "the queries must cover BM25 differently"

@@ -91,6 +91,29 @@ def test_search_documents_aggregates_chunks(oracle: RagOracle) -> None:
     assert len(docs) == len(set(docs)) == 3
 
 
+def test_document_ranking_by_best_chunk_or_by_the_sum_of_the_best_chunks() -> None:
+    from rag_oracle.api import document_ranking
+    from rag_oracle.types import Chunk, DocumentInfo, Hit
+
+    def hit(doc: str, rank: int, score: float) -> Hit:
+        chunk = Chunk(id=f"{doc}#{rank}", doc_id=doc, ordinal=rank, text="t", char_start=0, char_end=1, token_count=1)
+        return Hit(chunk=chunk, document=DocumentInfo(id=doc, title=doc), rank=rank, score=score)
+
+    hits = [hit("a", 1, 0.9), hit("b", 2, 0.8), hit("b", 3, 0.7), hit("c", 4, 0.6), hit("b", 5, 0.5), hit("c", 6, 0.3)]
+    assert document_ranking(hits) == ["a", "b", "c"]
+    assert document_ranking(hits, "sum", 2) == ["b", "a", "c"]  # b: 0.8 + 0.7; c: 0.6 + 0.3 = a's 0.9, after a
+    assert document_ranking(hits, "sum", 3) == ["b", "a", "c"]
+    assert document_ranking(hits, "sum", 1) == document_ranking(hits)
+    with pytest.raises(ValueError, match="unknown document aggregation"):
+        document_ranking(hits, "mean")
+
+
+def test_search_documents_follows_the_document_score_setting(built_index: Path, settings) -> None:
+    by_sum = RagOracle(built_index, settings.with_overrides({"retrieve": {"document_score": "sum"}}))
+    docs = by_sum.search_documents("warfarin surgery", k=3)
+    assert len(docs) == len(set(docs)) == 3
+
+
 def test_langchain_retriever(oracle: RagOracle) -> None:
     from langchain_core.retrievers import BaseRetriever
 

@@ -148,7 +148,8 @@ def _predict(oracle: RagOracle, q: EvalQuestion) -> dict:
     except Exception as exc:  # one failing question is recorded; the run goes on
         record["error"] = f"unexpected {type(exc).__name__}: {exc}"
         return record
-    ranking = document_ranking(hits)[:RETRIEVAL_DEPTH]
+    retrieve = oracle.settings.retrieve
+    ranking = document_ranking(hits, retrieve.document_score, retrieve.document_chunks)[:RETRIEVAL_DEPTH]
     doc_scores: dict[str, float] = {}
     for h in hits:
         doc_scores.setdefault(h.chunk.doc_id, round(h.score, 6))

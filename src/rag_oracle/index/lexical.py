@@ -192,6 +192,27 @@ def search_tokens(
     return positions[order].astype(np.int64), found[order]
 
 
+def coverage(index: Bm25, tokens: Sequence[str], position: int) -> float:
+    """The share of the query's distinct `tokens` (weighed by idf, bm25s' "lucene" formula) that chunk
+    `position` contains: 1.0 when it holds every query word the index knows, near 0 when it matches
+    only common ones; 0.0 for a query with no known word. How well BM25's best hit matches the
+    question's words, which says how far BM25 can be trusted for it (retrieve/fusion.py)."""
+    total = found = 0.0
+    for token in dict.fromkeys(tokens):
+        t = index.vocab.get(token)
+        if t is None or t >= index.num_tokens:
+            continue
+        start, end = int(index.indptr[t]), int(index.indptr[t + 1])
+        df = end - start
+        idf = math.log(1 + (index.num_docs - df + 0.5) / (df + 0.5))
+        total += idf
+        column = index.indices[start:end]  # ascending chunk positions
+        i = int(np.searchsorted(column, position))
+        if i < len(column) and int(column[i]) == position:
+            found += idf
+    return found / total if total > 0 else 0.0
+
+
 def document_frequency(index: Bm25, term: str) -> int:
     """How many chunks contain `term` (an already stemmed token); 0 when it is not in the vocabulary."""
     t = index.vocab.get(term)

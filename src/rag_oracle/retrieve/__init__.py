@@ -1,4 +1,4 @@
-"""Retrieval stage: dense (FAISS), BM25 (bm25s) and their reciprocal rank fusion."""
+"""Retrieval stage: dense (FAISS), BM25 (bm25s) and their fusion (reciprocal rank or normalised scores)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,30 @@ from rag_oracle.settings import RetrieveSettings
 
 
 def make_retriever(index: Index, embedder: Embedder, settings: RetrieveSettings) -> Retriever:
+    bm25 = Bm25Retriever(
+        index, rm3_docs=settings.rm3_docs, rm3_terms=settings.rm3_terms, rm3_weight=settings.rm3_weight
+    )
     if settings.mode == "bm25":
-        return Bm25Retriever(index)
-    dense = DenseRetriever(index, embedder, ef_search=settings.ef_search, nprobe=settings.nprobe)
+        return bm25
+    dense = DenseRetriever(
+        index,
+        embedder,
+        ef_search=settings.ef_search,
+        nprobe=settings.nprobe,
+        prf_chunks=settings.dense_prf_chunks,
+        prf_weight=settings.dense_prf_weight,
+    )
     if settings.mode == "dense":
         return dense
-    return HybridRetriever(dense, Bm25Retriever(index), candidates=settings.candidates, rrf_k=settings.rrf_k)
+    return HybridRetriever(
+        dense,
+        bm25,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        fusion=settings.fusion,
+        dense_weight=settings.dense_weight,
+        adaptive=settings.adaptive_weight,
+    )
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense and BM25 candidate lists fused by reciprocal rank fusion.
+"""Hybrid retrieval: dense and BM25 candidate lists fused by reciprocal rank fusion (the default)
+or by a weighted sum of normalised scores (`fusion` "minmax" or "zscore", `dense_weight`).
 
 Each retriever contributes its top `candidates`; the fused list keeps both component scores
 and ranks on every hit, so a user can see why a passage came up.
@@ -10,6 +11,9 @@ fused scores too. So a chunk in a tie of one list has a range of possible ranks,
 its fused score; ties are read only for chunks whose upper bound reaches the k-th best lower
 bound (the others cannot be among the k), and then the chunks whose exact fused score reaches the
 k-th best. The result is the one fusing both lists of hits by chunk id gives, to the bit.
+
+Score fusion needs no ranks, so no ties within a list matter: only equal fused scores are ordered
+by chunk id, and only the chunks at the cut are read for that.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from rag_oracle.index import lexical
 from rag_oracle.retrieve.base import ChunkRows
 from rag_oracle.retrieve.dense import DenseRetriever
 from rag_oracle.retrieve.filters import Filters
-from rag_oracle.retrieve.fusion import rrf_score
+from rag_oracle.retrieve.fusion import NORMALISATIONS, adaptive_weight, fuse_scores, rrf_score
 from rag_oracle.retrieve.lexical import Bm25Retriever, check_query
+from rag_oracle.text.analyzer import expand_query, tokenize_one
 from rag_oracle.types import Hit
 
 
@@ -80,17 +86,34 @@ class _Ranking:
 class HybridRetriever:
     name = "hybrid"
 
-    def __init__(self, dense: DenseRetriever, bm25: Bm25Retriever, *, candidates: int = 100, rrf_k: int = 60) -> None:
+    def __init__(
+        self,
+        dense: DenseRetriever,
+        bm25: Bm25Retriever,
+        *,
+        candidates: int = 100,
+        rrf_k: int = 60,
+        fusion: str = "rrf",
+        dense_weight: float = 0.5,
+        adaptive: float = 0.0,
+    ) -> None:
         if dense.index is not bm25.index:
             raise ValueError("the dense and BM25 retrievers of a hybrid retriever must search the same index")
+        if fusion != "rrf" and fusion not in NORMALISATIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; use 'rrf', 'minmax' or 'zscore'")
         self.dense = dense
         self.bm25 = bm25
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.adaptive = adaptive  # score fusion: how much more dense weight when BM25 matches the words poorly
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         query = check_query(query, k)
         depth = max(k, self.candidates)
+        if self.fusion != "rrf":
+            return self._score_fusion(query, k, depth, filters)
         lists = [
             _Ranking(*self.dense.search_positions(query, depth, filters)),
             _Ranking(*self.bm25.search_positions(query, depth, filters)),
@@ -131,3 +154,45 @@ class HybridRetriever:
             )
             for rank, p in enumerate(top, 1)
         ]
+
+    def weight(self, query: str, bm25: tuple[np.ndarray, np.ndarray]) -> float:
+        """The dense list's weight for this question (score fusion): `dense_weight`, raised by up to
+        `adaptive` when BM25's best hit holds few of the question's words (fusion.adaptive_weight)."""
+        if self.adaptive <= 0 or not len(bm25[0]):
+            return self.dense_weight
+        tokens = tokenize_one(expand_query(query))
+        coverage = lexical.coverage(self.dense.index.bm25, tokens, int(bm25[0][0]))
+        return adaptive_weight(self.dense_weight, coverage, self.adaptive)
+
+    def _score_fusion(self, query: str, k: int, depth: int, filters: Filters | None) -> list[Hit]:
+        dense = self.dense.search_positions(query, depth, filters)
+        bm25 = self.bm25.search_positions(query, depth, filters)
+        weight = self.weight(query, bm25)
+        positions, fused = fuse_scores([dense, bm25], [weight, 1.0 - weight], self.fusion)
+        if not len(positions):
+            return []
+        # the k best by fused score, and every chunk tied with the k-th (ordered by chunk id below)
+        order = np.argsort(-fused, kind="stable")
+        kth = fused[order[min(k, len(order)) - 1]]
+        contenders = order[fused[order] >= kth]
+        rows = ChunkRows(self.dense.index)
+        rows.read(positions[contenders].tolist())
+        top = sorted(contenders.tolist(), key=lambda i: (-fused[i], rows.chunk_id(int(positions[i]))))[:k]
+        ranks = [dict(zip(p.tolist(), range(1, len(p) + 1), strict=True)) for p, _ in (dense, bm25)]
+        scores = [dict(zip(p.tolist(), s.tolist(), strict=True)) for p, s in (dense, bm25)]
+        hits = []
+        for rank, i in enumerate(top, 1):
+            p = int(positions[i])
+            hits.append(
+                Hit(
+                    chunk=rows[p][0],
+                    document=rows[p][1],
+                    rank=rank,
+                    score=float(fused[i]),
+                    dense_score=scores[0].get(p),
+                    dense_rank=ranks[0].get(p),
+                    bm25_score=scores[1].get(p),
+                    bm25_rank=ranks[1].get(p),
+                )
+            )
+        return hits
