@@ -105,6 +105,7 @@ class _Run:
     read_from: dict[str, str] = field(default_factory=dict)  # doc id -> file this run read it from
     kept_from: set[str] = field(default_factory=set)  # files whose new version of a document was not taken
     waiting_chunks: int = 0
+    chunks: int = 0  # chunks of the documents in `added` (kept as they change: asked after every file)
 
     @classmethod
     def start(cls, writer: IndexWriter) -> _Run:
@@ -121,7 +122,7 @@ class _Run:
         digest = self.hashes.pop(doc_id)
         if self.owners.get(digest) == doc_id:
             del self.owners[digest]
-        self.added.pop(doc_id, None)
+        self.chunks -= self.added.pop(doc_id, (0, 0))[0]
         _, chunks = self.waiting.pop(doc_id, (None, []))
         self.waiting_chunks -= len(chunks)
         if self.writer.has_document(doc_id):  # on disk, or staged by an earlier flush
@@ -143,6 +144,7 @@ class _Run:
         self.waiting[doc.id] = (doc, chunks)
         self.waiting_chunks += len(chunks)
         self.added[doc.id] = (len(chunks), sum(c.token_count for c in chunks))
+        self.chunks += len(chunks)
         self.hashes[doc.id] = doc.content_hash
         self.owners[doc.content_hash] = doc.id
         self.read_from[doc.id] = str(path)
@@ -162,10 +164,6 @@ class _Run:
             row += len(doc_chunks)
         self.waiting.clear()
         self.waiting_chunks = 0
-
-    @property
-    def chunks(self) -> int:
-        return sum(n for n, _ in self.added.values())
 
     @property
     def replaced(self) -> list[str]:
