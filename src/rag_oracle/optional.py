@@ -18,6 +18,7 @@ from rag_oracle.errors import MissingDependencyError
 # extra -> what it is for (keep in step with [project.optional-dependencies])
 EXTRAS = {
     "eval": "ROUGE and plots for evaluation reports",
+    "embed-mpnet": "the all-mpnet-base-v2 embedding model's weights",
     "llm": "LLM generation through an OpenAI-compatible endpoint",
     "llm-local": "a GGUF model run in-process with llama.cpp",
     "server": "the HTTP API and web page",

