@@ -148,6 +148,11 @@ def measure_flat(oracle, settings, embedder, warmup, timed_q, state: dict, ask: 
         line(f"search {mode}", times)
         if mode == "dense":
             flat_ids = outs
+    # the second stage (retrieve/rerank.py) on hybrid: its cost against the line above, in one run
+    reranked = {"mode": "hybrid", "rerank_sentence": 1.0, "rerank_subject": 0.1}
+    o = RagOracle(oracle.index, settings.with_overrides({"retrieve": reranked}), embedder=embedder)
+    times, _ = timed(lambda q, o=o: [h.chunk.id for h in o.search(q, k=10)], warmup, timed_q)
+    line("search hybrid+rerank", times)
     if not ask:
         return flat_ids
 

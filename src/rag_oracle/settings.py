@@ -140,6 +140,19 @@ class IndexSettings(_Section):
         "new question embeds only itself: composing an answer took 0.8-1.5 s of embedding without them. "
         "Costs ingest time (about as much again as the chunks); answers are the same either way.",
     )
+    bm25_title_weight: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="How many times BM25 indexes each chunk's document title (cut to 32 words) before the chunk: a "
+        "title match counts that many times (field weighting by repetition; text/passage.py lexical_text). 0: "
+        "the chunk text alone. Measured by benchmarks/retrieval_quality.py --fields; changes what is built.",
+    )
+    bm25_mesh: bool = Field(
+        False,
+        description="Also index each chunk's document MeSH headings and keywords (PubMed and JATS loaders) in BM25 "
+        "with the title; changes what is built.",
+    )
 
 
 class RetrieveSettings(_Section):
@@ -186,6 +199,21 @@ class RetrieveSettings(_Section):
         "whose mean vector the query moves toward; 0 = off.",
     )
     dense_prf_weight: float = Field(0.5, ge=0, description="How far the query vector moves (Rocchio beta).")
+    rerank_depth: int = Field(
+        50, ge=2, description="Second stage (retrieve/rerank.py): the first stage's best chunks that are rescored."
+    )
+    rerank_sentence: float = Field(
+        0.0,
+        ge=0,
+        description="Second stage: weight of the question's cosine with a chunk's most similar statement (vectors "
+        "from the sentence store) beside the first stage's min-max score; 0 = off.",
+    )
+    rerank_subject: float = Field(
+        0.0,
+        ge=0,
+        description="Second stage: weight of the share of the question's subject (its drugs, else its most specific "
+        "words) that a chunk's document title, MeSH terms, keywords or section heading name; 0 = off.",
+    )
     ef_search: int = Field(
         256,
         ge=1,
@@ -395,7 +423,7 @@ class Settings(BaseSettings):
             raise ConfigError(_describe(exc)) from None
 
     def index_fingerprint(self) -> str:
-        """Hash of every setting that changes what an index contains (embedder, chunking, FAISS spec)."""
+        """Hash of every setting that changes what an index contains (embedder, chunking, FAISS spec, BM25 texts)."""
         relevant = {
             "embed": {
                 "model": self.embed.model,
@@ -405,6 +433,12 @@ class Settings(BaseSettings):
             },
             "chunk": self.chunk.model_dump(),
             "faiss": self.index.faiss,
+            # BM25's texts; absent with the defaults, so the fingerprints of earlier indexes stay as they were
+            **(
+                {"bm25": {"title_weight": self.index.bm25_title_weight, "mesh": self.index.bm25_mesh}}
+                if (self.index.bm25_title_weight, self.index.bm25_mesh) != (1, False)
+                else {}
+            ),
         }
         blob = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

@@ -385,3 +385,45 @@ def test_the_bm25_texts_file_is_a_sequence(tmp_path: Path) -> None:
     assert next(it) == words[0] and texts[3] == words[3] and list(it) == words[1:]
     texts.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def _meshed(doc_id: str, text: str, title: str, mesh: list[str], keywords: list[str] | None = None):
+    extra = {"keywords": keywords} if keywords else {}
+    meta = DocumentMetadata(format="text", mesh_terms=mesh, extra=extra)
+    return make_document(text=text, title=title, metadata=meta, doc_id=doc_id)
+
+
+def test_bm25_indexes_mesh_and_keywords_when_asked_and_keeps_them_on_append(tmp_path: Path, settings, embedder) -> None:
+    first = _meshed("a", WARFARIN, "Perioperative notes", ["Anticoagulants"], ["vitamin K antagonist"])
+    second = doc("b", AMOXICILLIN)
+    plain = build(tmp_path / "plain", settings, embedder, first)
+    assert bm25_doc_ids(plain, "anticoagulants antagonist") == set()  # only the headings hold the words
+    meshed = settings.with_overrides({"index": {"bm25_mesh": True}})
+    assert meshed.index_fingerprint() != settings.index_fingerprint()
+    index = build(tmp_path / "meshed", meshed, embedder, first)
+    assert bm25_doc_ids(index, "anticoagulants") == {"a"} and bm25_doc_ids(index, "antagonist") == {"a"}
+    assert index.manifest.bm25["mesh"] is True and plain.manifest.bm25 == lexical.PARAMS
+    # a later write re-derives the base's BM25 texts from its stored documents: the headings stay
+    writer = IndexWriter.open(tmp_path / "meshed", meshed, embedder)
+    writer.add(*prepared(embedder, meshed, second))
+    writer.commit(command="append")
+    again = Index.open(tmp_path / "meshed", embedder)
+    assert bm25_doc_ids(again, "anticoagulants") == {"a"} and bm25_doc_ids(again, "amoxicillin") == {"b"}
+    assert_consistent(again)
+
+
+def test_bm25_title_weight_repeats_the_title(tmp_path: Path, settings, embedder) -> None:
+    docs = (doc("w", WARFARIN, title="Amoxicillin dosing"), doc("x", AMOXICILLIN, title="Antibiotic notes"))
+
+    def score(weight: int, query: str) -> dict[str, float]:
+        local = settings.with_overrides({"index": {"bm25_title_weight": weight}})
+        index = build(tmp_path / f"t{weight}", local, embedder, *docs)
+        positions, scores = lexical.search(index.bm25, query, 10)
+        return {index.chunks[int(p)].doc_id: float(s) for p, s in zip(positions, scores, strict=True)}
+
+    once, twice, never = score(1, "dosing"), score(2, "dosing"), score(0, "dosing")
+    assert set(once) == set(twice) == {"w"} and never == {}  # the word is only in the title
+    assert twice["w"] > once["w"]
+    assert settings.with_overrides({"index": {"bm25_title_weight": 1}}).index_fingerprint() == (
+        settings.index_fingerprint()
+    )

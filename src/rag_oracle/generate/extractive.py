@@ -161,10 +161,19 @@ def candidate_texts(document) -> list[str]:
     """The texts the generator embeds for `document`'s statements, whatever the question (ingest
     stores their vectors: index/sentences.py). The same statements, antecedent joins and shape
     rules as a draft; a statement only a draft reaches differently is embedded then."""
+    return statement_texts(document, 0, len(document.text))
+
+
+def statement_texts(document, start: int, end: int) -> list[str]:
+    """`candidate_texts` of the statements lying inside document.text[start:end] (a chunk's span),
+    each joined with its antecedents as a draft would quote it: what the sentence reranker scores a
+    chunk by (retrieve/rerank.py), and so vectors the sentence store holds."""
     statements = document_statements(document)
     by_index = {st.index: st for st in statements}
     out: list[str] = []
     for statement in statements:
+        if statement.start < start or statement.end > end:
+            continue
         joined = with_antecedents(statement, by_index, document.text)
         if joined is None or joined.lead_in_of_block:
             continue

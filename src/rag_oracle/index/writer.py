@@ -70,7 +70,7 @@ from rag_oracle.index.docstore import STORE, StoreWriter, document_row
 from rag_oracle.index.manifest import MANIFEST, Manifest, file_entries, write_manifest
 from rag_oracle.index.store import ALIASES, SOURCES, Index, check_embedder
 from rag_oracle.settings import Settings
-from rag_oracle.text.passage import embedding_text
+from rag_oracle.text.passage import embedding_text, lexical_text
 from rag_oracle.types import Chunk, Document
 from rag_oracle.version import __version__
 
@@ -234,6 +234,16 @@ class _TextFile(Sequence[str]):
     def close(self) -> None:
         self._fh.close()
         self._offsets = array("q")
+
+
+def subject_terms(metadata) -> tuple[str, ...]:
+    """A document's MeSH headings and keywords (metadata.extra["keywords"]), for BM25 ([index] bm25_mesh);
+    `metadata` a DocumentMetadata or its JSON form."""
+    get = metadata.get if isinstance(metadata, dict) else lambda key, default=None: getattr(metadata, key, default)
+    extra = get("extra") or {}
+    keywords = extra.get("keywords") if isinstance(extra, dict) else None
+    words = [*(get("mesh_terms") or []), *(keywords if isinstance(keywords, list) else [])]
+    return tuple(dict.fromkeys(str(w) for w in words if str(w).strip()))
 
 
 @dataclass
@@ -468,8 +478,9 @@ class IndexWriter:
             contiguous = rows and rows[-1] - rows[0] == len(rows) - 1
             doc_vectors = vectors[rows[0] : rows[-1] + 1] if contiguous else vectors[rows]
             # What _write_store writes for it, serialised now, so the caller's objects can be freed.
+            terms = subject_terms(doc.metadata) if self.settings.index.bm25_mesh else ()
             entries = [
-                (c.id, c.model_dump_json(), embedding_text(doc.title, c.text), c.token_count)
+                (c.id, c.model_dump_json(), self._lexical_text(doc.title, terms, c.text), c.token_count)
                 for c in (chunks[r] for r in rows)
             ]
             record = json.dumps([document_row(doc), entries], ensure_ascii=False).encode("utf-8")
@@ -530,7 +541,14 @@ class IndexWriter:
                 embedder={"id": embedder.model_id, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
                 chunking=settings.chunk.model_dump(),
                 faiss={"spec": settings.index.faiss, "metric": "inner_product", "ntotal": ntotal},
-                bm25=dict(lexical.PARAMS),
+                bm25={
+                    **lexical.PARAMS,
+                    **(
+                        {"title_weight": settings.index.bm25_title_weight, "mesh": settings.index.bm25_mesh}
+                        if (settings.index.bm25_title_weight, settings.index.bm25_mesh) != (1, False)
+                        else {}
+                    ),
+                },
                 counts={
                     "documents": written.documents,
                     "chunks": written.chunks,
@@ -562,16 +580,20 @@ class IndexWriter:
         try:
             if base is not None:
                 kept_doc = np.ones(len(base.documents), dtype=bool)
+                mesh = self.settings.index.bm25_mesh
+                terms: dict[int, tuple[str, ...]] = {}  # document position -> MeSH and keywords (bm25_mesh)
                 for pos, row in enumerate(base.store.document_rows()):
                     if row[0] in self._removed:
                         kept_doc[pos] = False
                     else:
                         out.add_document(row)
+                        if mesh and (found := subject_terms(json.loads(row[-1]).get("metadata") or {})):
+                            terms[pos] = found
                 new_doc_pos = np.cumsum(kept_doc) - 1  # old document position -> new one
                 doc_of = base.chunk_doc_positions
                 for pos, (text, chunk, title) in enumerate(base.store.chunk_records()):
                     if kept_doc[doc_of[pos]]:
-                        bm25_text = embedding_text(title, chunk.text)
+                        bm25_text = self._lexical_text(title, terms.get(int(doc_of[pos]), ()), chunk.text)
                         add_chunk(chunk.id, int(new_doc_pos[doc_of[pos]]), text, bm25_text, chunk.token_count)
             for s in staged:
                 row, entries = json.loads(self._spill.record(s.offset, s.length))
@@ -585,6 +607,10 @@ class IndexWriter:
             raise
         written.documents, written.chunks, written.chunks_sha256 = out.documents, out.chunks, digest.hexdigest()
         return written
+
+    def _lexical_text(self, title: str, terms: tuple[str, ...], text: str) -> str:
+        """What BM25 indexes for a chunk ([index] bm25_title_weight, bm25_mesh; text/passage.py)."""
+        return lexical_text(title, text, self.settings.index.bm25_title_weight, terms)
 
     def _dense(self, base: Index | None, kept_positions: np.ndarray, staged: list[_Staged]):
         """The next FAISS index: the base's kept vectors, then the staged ones (from the spill)."""

@@ -99,9 +99,19 @@ class JatsXmlLoader:
             doi=ids.get("doi", ""),
             publication_types=[article.get("article-type", "")] if article.get("article-type") else [],
             source="PMC",
+            extra=_keywords(meta_el),
         )
         doc_id = f"pmcid:{pmcid}" if pmcid else ""
         return make_document(text=builder.text, title=title, sections=builder.sections, metadata=meta, doc_id=doc_id)
+
+
+def _keywords(meta_el: Element | None) -> dict[str, object]:
+    """metadata.extra holding the article's keywords (kwd-group/kwd), when there are any."""
+    if meta_el is None:
+        return {}
+    words = [clean_inline(itertext(k)) for group in _children(meta_el, "kwd-group") for k in _children(group, "kwd")]
+    kept = list(dict.fromkeys(w for w in words if w))
+    return {"keywords": kept} if kept else {}
 
 
 def _add_sections(builder: TextBuilder, el: Element, heading: str) -> None:

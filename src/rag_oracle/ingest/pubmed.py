@@ -74,8 +74,15 @@ class PubmedXmlLoader:
             publication_types=[clean_inline(p.text or "") for p in art.findall("PublicationTypeList/PublicationType")],
             source="PubMed",
             url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
+            extra=_keywords([clean_inline(itertext(k)) for k in cit.findall("KeywordList/Keyword")]),
         )
         return make_document(text=builder.text, title=title, sections=builder.sections, metadata=meta)
+
+
+def _keywords(words: list[str]) -> dict[str, object]:
+    """metadata.extra holding the author keywords, when there are any (BM25 may index them: [index] bm25_mesh)."""
+    kept = list(dict.fromkeys(w for w in words if w))
+    return {"keywords": kept} if kept else {}
 
 
 def _year(journal: Element | None) -> int | None:

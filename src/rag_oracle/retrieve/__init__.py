@@ -1,4 +1,5 @@
-"""Retrieval stage: dense (FAISS), BM25 (bm25s) and their fusion (reciprocal rank or normalised scores)."""
+"""Retrieval stage: dense (FAISS), BM25 (bm25s), their fusion (reciprocal rank or normalised scores) and an
+optional second stage that rescores the best chunks (retrieve/rerank.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def make_retriever(index: Index, embedder: Embedder, settings: RetrieveSettings)
         index, rm3_docs=settings.rm3_docs, rm3_terms=settings.rm3_terms, rm3_weight=settings.rm3_weight
     )
     if settings.mode == "bm25":
-        return bm25
+        return _reranked(bm25, index, embedder, settings)
     dense = DenseRetriever(
         index,
         embedder,
@@ -28,8 +29,8 @@ def make_retriever(index: Index, embedder: Embedder, settings: RetrieveSettings)
         prf_weight=settings.dense_prf_weight,
     )
     if settings.mode == "dense":
-        return dense
-    return HybridRetriever(
+        return _reranked(dense, index, embedder, settings)
+    hybrid = HybridRetriever(
         dense,
         bm25,
         candidates=settings.candidates,
@@ -37,6 +38,22 @@ def make_retriever(index: Index, embedder: Embedder, settings: RetrieveSettings)
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
         adaptive=settings.adaptive_weight,
+    )
+    return _reranked(hybrid, index, embedder, settings)
+
+
+def _reranked(retriever: Retriever, index: Index, embedder: Embedder, settings: RetrieveSettings) -> Retriever:
+    if not settings.rerank_sentence and not settings.rerank_subject:
+        return retriever
+    from rag_oracle.retrieve.rerank import RerankingRetriever  # reads statements: the answer layer's text rules
+
+    return RerankingRetriever(
+        retriever,
+        index,
+        embedder,
+        depth=settings.rerank_depth,
+        sentence_weight=settings.rerank_sentence,
+        subject_weight=settings.rerank_subject,
     )
 
 

@@ -13,3 +13,19 @@ def embedding_text(title: str, chunk_text: str) -> str:
     words = title.split()
     short = " ".join(words[:32])
     return f"{short}\n{chunk_text}" if short else chunk_text
+
+
+def lexical_text(title: str, chunk_text: str, title_weight: int = 1, terms: tuple[str, ...] | list[str] = ()) -> str:
+    """What BM25 indexes for a chunk: its title (cut as in `embedding_text`) `title_weight` times, so
+    a match in the title counts that many times (field weighting by repetition), then the document's
+    subject terms (MeSH headings, keywords) when given, then the passage. With the defaults it is
+    `embedding_text`.
+
+    >>> lexical_text("Warfarin", "Stop it 5 days before surgery.", 2, ["Anticoagulants"])
+    'Warfarin\\nWarfarin\\nAnticoagulants\\nStop it 5 days before surgery.'
+    """
+    short = " ".join(title.split()[:32])
+    head = [short] * title_weight if short else []
+    if terms:
+        head.append("; ".join(terms))
+    return "\n".join([*head, chunk_text])
