@@ -427,3 +427,8 @@ def test_bm25_title_weight_repeats_the_title(tmp_path: Path, settings, embedder)
     assert settings.with_overrides({"index": {"bm25_title_weight": 1}}).index_fingerprint() == (
         settings.index_fingerprint()
     )
+    # adding with another weight is refused, naming it, and the index stays as it was
+    other = settings.with_overrides({"index": {"bm25_title_weight": 3}})
+    with pytest.raises(IndexSettingsMismatchError, match="bm25_title_weight 2, bm25_mesh false vs 3, false"):
+        IndexWriter.open(tmp_path / "t2", other, embedder)
+    assert_consistent(Index.open(tmp_path / "t2", embedder))

@@ -99,6 +99,12 @@ def check_settings(index: Index, settings: Settings, embedder: Embedder) -> None
         diffs.append(f"chunking {m.chunking} vs {settings.chunk.model_dump()}")
     if m.faiss.get("spec") != settings.index.faiss:
         diffs.append(f"FAISS spec {m.faiss.get('spec')!r} vs {settings.index.faiss!r}")
+    built = (m.bm25.get("title_weight", 1), m.bm25.get("mesh", False))
+    if built != (settings.index.bm25_title_weight, settings.index.bm25_mesh):
+        diffs.append(
+            f"BM25 texts: bm25_title_weight {built[0]}, bm25_mesh {str(built[1]).lower()} vs "
+            f"{settings.index.bm25_title_weight}, {str(settings.index.bm25_mesh).lower()}"
+        )
     raise IndexSettingsMismatchError(
         f"{index.path} was built with different settings ({'; '.join(diffs) or 'embedding prompts'}); "
         "adding to it would mix two kinds of chunks. Use the index's settings or a new --index directory."
