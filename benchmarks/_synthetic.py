@@ -353,6 +353,19 @@ def dir_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
 
 
+def questions_with_relevant(path: Path, limit: int | None = None) -> list[dict]:
+    """The questions of a JSONL question file that name relevant documents, the first `limit` of them."""
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            q = json.loads(line)
+            if q.get("relevant_ids"):
+                out.append(q)
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
 def bench_index(corpus: Path, name: str, index_root: str | Path, settings, embedder, command: str) -> Path:
     """`<index_root>/bench-<name>-<settings fingerprint[:8]>`, ingested from `corpus` unless it exists."""
     import sys

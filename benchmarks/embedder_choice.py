@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _synthetic import questions_with_relevant  # benchmarks/ is on sys.path when a script runs
+
 from rag_oracle import RagOracle, ingest, load_settings
 from rag_oracle.cli import TqdmProgress
 from rag_oracle.embed import make_embedder
@@ -36,14 +38,7 @@ MODELS = ("sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers/all-m
 
 def sub_corpus(data: Path, limit_docs: int, questions: int) -> tuple[list[dict], list[dict]]:
     qfile = next(iter(sorted(data.glob("questions.train.jsonl")) or sorted(data.glob("questions*.jsonl"))))
-    qs = []
-    with open(qfile, encoding="utf-8") as fh:
-        for line in fh:
-            q = json.loads(line)
-            if q.get("relevant_ids"):
-                qs.append(q)
-            if len(qs) >= questions:
-                break
+    qs = questions_with_relevant(qfile, questions)
     wanted = {str(d) for q in qs for d in q["relevant_ids"]}
     relevant, others = [], []
     with open(data / "corpus.jsonl", encoding="utf-8") as fh:

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _synthetic import bench_index  # benchmarks/ is on sys.path when a script runs
+from _synthetic import bench_index, questions_with_relevant  # benchmarks/ is on sys.path when a script runs
 from tqdm import tqdm
 
 from rag_oracle import RagOracle, load_settings
@@ -55,12 +55,12 @@ from rag_oracle.embed import make_embedder
 from rag_oracle.evaluation.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from rag_oracle.generate.extractive import statement_texts
 from rag_oracle.index import lexical
-from rag_oracle.index.sentences import SentenceStore, SentenceVectors
+from rag_oracle.index.sentences import SentenceStore
 from rag_oracle.index.store import Index
 from rag_oracle.retrieve.dense import DenseRetriever
 from rag_oracle.retrieve.fusion import adaptive_weight, document_scores, fuse_scores, rrf_scores
 from rag_oracle.retrieve.lexical import Bm25Retriever
-from rag_oracle.retrieve.rerank import best_sentence_scores, rerank_scores, subject_scores, subject_terms
+from rag_oracle.retrieve.rerank import RerankingRetriever, below, rerank_scores
 from rag_oracle.text.analyzer import expand_query, tokenize_one
 from rag_oracle.text.passage import lexical_text
 
@@ -105,7 +105,7 @@ class Features:
         self.index = index
         self.embedder = embedder
         self.store = SentenceStore(index.path, embedder.model_id)
-        self.sentences = SentenceVectors(embedder, self.store)
+        self.reranker = RerankingRetriever(None, index, embedder, sentence_weight=1.0, subject_weight=1.0)
         self.doc_of = np.asarray(index.chunk_doc_positions)
         self.ids = list(index.documents)
 
@@ -116,8 +116,7 @@ class Features:
             pairs = [(self.index.chunks[p], documents[self.ids[self.doc_of[p]]]) for p in missing]
             texts = [t for chunk, doc in pairs for t in statement_texts(doc, chunk.char_start, chunk.char_end)]
             self.store.add(texts, self.embedder.embed_documents)
-            sentence = best_sentence_scores(self.embedder.embed_query(lists.question), pairs, self.sentences)
-            subject = subject_scores(subject_terms(lists.question, self.index), pairs)
+            sentence, subject = self.reranker.features(lists.question, pairs)
             lists.features.update(zip(missing, zip(sentence.tolist(), subject.tolist(), strict=True), strict=True))
         rows = [lists.features[p] for p in positions]
         return np.array([r[0] for r in rows], dtype=np.float64), np.array([r[1] for r in rows], dtype=np.float64)
@@ -148,8 +147,7 @@ class Variant:
         head, tail = order[:RERANK_DEPTH], order[RERANK_DEPTH:]  # head: as `top`
         sentence, subject = features.of(lists, positions[head].tolist())
         new = rerank_scores(scores[head], sentence, subject, *self.rerank)
-        below = new.min() - np.arange(1, len(tail) + 1) / (len(tail) + 1)
-        return np.concatenate([positions[head], positions[tail]]), np.concatenate([new, below])
+        return np.concatenate([positions[head], positions[tail]]), np.concatenate([new, below(new.min(), len(tail))])
 
     @property
     def first_stage_key(self) -> tuple:
@@ -301,18 +299,6 @@ def variants(rerank: bool = False, fields: bool = False) -> list[Variant]:
 def is_default(variant: Variant, retrieve) -> bool:
     """The variant the settings give today: its settings are the [retrieve] settings' values."""
     return all(getattr(retrieve, key, None) == value for key, value in variant.settings.items())
-
-
-def load_questions(path: Path, limit: int | None) -> list[dict]:
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            q = json.loads(line)
-            if q.get("relevant_ids"):
-                out.append(q)
-            if limit and len(out) >= limit:
-                break
-    return out
 
 
 def mean(values: list[float | None]) -> float:
@@ -481,7 +467,7 @@ def main() -> int:
         if located is None:
             continue
         index_dir, qfile = located
-        questions = load_questions(qfile, args.limit)
+        questions = questions_with_relevant(qfile, args.limit)
         index = Index.open(index_dir, embedder)
         with tempfile.TemporaryDirectory(prefix="rq-fields-") as work:
             fields = Path(work) if args.fields else None
@@ -554,7 +540,7 @@ def main() -> int:
 
     if args.check:
         for name in sets:
-            questions = load_questions(locate(name, args, settings, embedder)[1], args.limit)
+            questions = questions_with_relevant(locate(name, args, settings, embedder)[1], args.limit)
             for vname in dict.fromkeys([default, best]):
                 if vname is None:
                     continue

@@ -207,6 +207,26 @@ def built_index(corpus_dir: Path, settings: Settings, tmp_path: Path) -> Path:
 REPO = Path(__file__).resolve().parents[1]
 
 
+def in_threads(work, threads: int = 4) -> list[BaseException]:
+    """Run `work()` in `threads` threads at once; the exceptions they raised (empty: none did)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # pragma: no cover - returned to the test, which fails on it
+            errors.append(exc)
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join()
+    return errors
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory):
     """The shipped sample corpus indexed with the real default embedder (built once per session).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import io
-import threading
 import zipfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from rag_oracle.embed import packaged
 from rag_oracle.errors import EmbedderError, MissingDependencyError
+from tests.conftest import in_threads
 
 
 def _fake_parts(site: Path, name: str, data: bytes, pieces: int, version: str = "0.0.1") -> list[str]:
@@ -88,20 +88,9 @@ def test_concurrent_first_uses_extract_it_once(fake_model, monkeypatch: pytest.M
         return real(self, member, path, pwd)
 
     monkeypatch.setattr(zipfile.ZipFile, "extract", counting)
-    results, errors = [], []
-
-    def use() -> None:
-        try:
-            results.append(packaged.model_directory("test/tiny-model"))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=use) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(set(results)) == 1
+    results = []
+    errors = in_threads(lambda: results.append(packaged.model_directory("test/tiny-model")))
+    assert not errors and len(results) == 4 and len(set(results)) == 1
     assert len(calls) == 3  # three files (desktop.ini skipped), extracted by one thread only
 
 

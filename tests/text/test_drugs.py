@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag_oracle.text import drugs
+from tests.conftest import in_threads
 
 REPO = Path(__file__).resolve().parents[2]
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['\u2019][a-z]+)?")
@@ -61,19 +62,11 @@ def test_table_is_built_once_in_the_cache(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_threads_share_it() -> None:
-    errors: list[BaseException] = []
     results: list[list] = []
 
     def work() -> None:
-        try:
-            for _ in range(20):
-                results.append([n for n, _, _, _ in drugs.find_drugs(["apixaban", "then", "warfarin"])])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(20):
+            results.append([n for n, _, _, _ in drugs.find_drugs(["apixaban", "then", "warfarin"])])
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = in_threads(work)
     assert not errors and len(results) == 80 and all(r == ["apixaban", "warfarin"] for r in results)

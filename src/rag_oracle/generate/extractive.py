@@ -48,7 +48,7 @@ from rag_oracle.answer.agreement import Evidence, evidence_for, evidence_level, 
 from rag_oracle.answer.question import DOSE_INTENTS, QUANTITY_INTENTS, analyse, population_phrase
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.base import OnToken
-from rag_oracle.index.sentences import SentenceStore, SentenceVectors
+from rag_oracle.index.sentences import stored_sentence_embedder
 from rag_oracle.settings import AnswerSettings
 from rag_oracle.text.analyzer import UniformStatistics, expand_query, tokenize, tokenize_one
 from rag_oracle.text.lexicon import is_class, populations_in
@@ -198,10 +198,7 @@ class ExtractiveGenerator:
         self.settings = settings
         self.index = index  # documents (for each statement's scope) and term statistics
         # statements' vectors stored at ingest (index/sentences.py); the rest are embedded now
-        path = getattr(index, "path", None)
-        self._sentence_embedder = (
-            SentenceVectors(embedder, SentenceStore(path, embedder.model_id)) if path is not None else embedder
-        )
+        self._sentence_embedder = stored_sentence_embedder(embedder, index)
 
     @property
     def label(self) -> str:

@@ -137,6 +137,13 @@ class SentenceStore:
             con.close()
 
 
+def stored_sentence_embedder(embedder, index):
+    """`embedder` reading the statement vectors `index` stores (a `SentenceVectors`), or `embedder`
+    itself for an index without a directory (one built in memory)."""
+    path = getattr(index, "path", None)
+    return SentenceVectors(embedder, SentenceStore(path, embedder.model_id)) if path is not None else embedder
+
+
 class SentenceVectors:
     """An embedder whose `embed_documents` takes stored sentence vectors first and embeds only the
     rest; everything else is the wrapped embedder's. `stats` counts stored and live texts."""

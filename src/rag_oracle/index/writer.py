@@ -242,13 +242,10 @@ class _TextFile(Sequence[str]):
         self._offsets = array("q")
 
 
-def subject_terms(metadata) -> tuple[str, ...]:
-    """A document's MeSH headings and keywords (metadata.extra["keywords"]), for BM25 ([index] bm25_mesh);
-    `metadata` a DocumentMetadata or its JSON form."""
-    get = metadata.get if isinstance(metadata, dict) else lambda key, default=None: getattr(metadata, key, default)
-    extra = get("extra") or {}
-    keywords = extra.get("keywords") if isinstance(extra, dict) else None
-    words = [*(get("mesh_terms") or []), *(keywords if isinstance(keywords, list) else [])]
+def metadata_terms(mesh_terms: list | None, extra: dict | None) -> tuple[str, ...]:
+    """A document's MeSH headings and keywords (extra["keywords"]), for BM25 ([index] bm25_mesh)."""
+    keywords = (extra or {}).get("keywords")
+    words = [*(mesh_terms or []), *(keywords if isinstance(keywords, list) else [])]
     return tuple(dict.fromkeys(str(w) for w in words if str(w).strip()))
 
 
@@ -484,7 +481,8 @@ class IndexWriter:
             contiguous = rows and rows[-1] - rows[0] == len(rows) - 1
             doc_vectors = vectors[rows[0] : rows[-1] + 1] if contiguous else vectors[rows]
             # What _write_store writes for it, serialised now, so the caller's objects can be freed.
-            terms = subject_terms(doc.metadata) if self.settings.index.bm25_mesh else ()
+            meta = doc.metadata
+            terms = metadata_terms(meta.mesh_terms, meta.extra) if self.settings.index.bm25_mesh else ()
             entries = [
                 (c.id, c.model_dump_json(), self._lexical_text(doc.title, terms, c.text), c.token_count)
                 for c in (chunks[r] for r in rows)
@@ -593,8 +591,10 @@ class IndexWriter:
                         kept_doc[pos] = False
                     else:
                         out.add_document(row)
-                        if mesh and (found := subject_terms(json.loads(row[-1]).get("metadata") or {})):
-                            terms[pos] = found
+                        if mesh:
+                            meta = json.loads(row[-1]).get("metadata") or {}
+                            if found := metadata_terms(meta.get("mesh_terms"), meta.get("extra")):
+                                terms[pos] = found
                 new_doc_pos = np.cumsum(kept_doc) - 1  # old document position -> new one
                 doc_of = base.chunk_doc_positions
                 for pos, (text, chunk, title) in enumerate(base.store.chunk_records()):

@@ -141,6 +141,13 @@ class TextBuilder:
         return "".join(self._parts)
 
 
+def keywords_extra(words: list[str]) -> dict[str, object]:
+    """metadata.extra holding a document's keywords (deduplicated, empty ones dropped), or {} when it
+    has none; BM25 may index them ([index] bm25_mesh)."""
+    kept = list(dict.fromkeys(w for w in words if w))
+    return {"keywords": kept} if kept else {}
+
+
 def clean_inline(text: str) -> str:
     """Collapse runs of whitespace inside a paragraph (XML and PDF line wraps)."""
     return _WS.sub(" ", text).strip()

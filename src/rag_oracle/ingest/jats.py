@@ -12,7 +12,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from rag_oracle.errors import CorruptFileError
-from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, make_document
+from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, keywords_extra, make_document
 from rag_oracle.ingest.limits import Deadline, Limits, budget
 from rag_oracle.ingest.xmlsafe import itertext, local, parse_xml
 from rag_oracle.types import DocumentMetadata
@@ -109,9 +109,9 @@ def _keywords(meta_el: Element | None) -> dict[str, object]:
     """metadata.extra holding the article's keywords (kwd-group/kwd), when there are any."""
     if meta_el is None:
         return {}
-    words = [clean_inline(itertext(k)) for group in _children(meta_el, "kwd-group") for k in _children(group, "kwd")]
-    kept = list(dict.fromkeys(w for w in words if w))
-    return {"keywords": kept} if kept else {}
+    return keywords_extra(
+        [clean_inline(itertext(k)) for group in _children(meta_el, "kwd-group") for k in _children(group, "kwd")]
+    )
 
 
 def _add_sections(builder: TextBuilder, el: Element, heading: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from rag_oracle.errors import CorruptFileError
-from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, make_document
+from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, keywords_extra, make_document
 from rag_oracle.ingest.limits import Deadline, Limits, budget
 from rag_oracle.ingest.xmlsafe import itertext, parse_xml
 from rag_oracle.types import DocumentMetadata
@@ -74,15 +74,9 @@ class PubmedXmlLoader:
             publication_types=[clean_inline(p.text or "") for p in art.findall("PublicationTypeList/PublicationType")],
             source="PubMed",
             url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
-            extra=_keywords([clean_inline(itertext(k)) for k in cit.findall("KeywordList/Keyword")]),
+            extra=keywords_extra([clean_inline(itertext(k)) for k in cit.findall("KeywordList/Keyword")]),
         )
         return make_document(text=builder.text, title=title, sections=builder.sections, metadata=meta)
-
-
-def _keywords(words: list[str]) -> dict[str, object]:
-    """metadata.extra holding the author keywords, when there are any (BM25 may index them: [index] bm25_mesh)."""
-    kept = list(dict.fromkeys(w for w in words if w))
-    return {"keywords": kept} if kept else {}
 
 
 def _year(journal: Element | None) -> int | None:

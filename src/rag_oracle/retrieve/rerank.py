@@ -28,7 +28,7 @@ import numpy as np
 from rag_oracle.answer.question import analyse
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.extractive import statement_texts
-from rag_oracle.index.sentences import SentenceStore, SentenceVectors
+from rag_oracle.index.sentences import stored_sentence_embedder
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.retrieve.filters import Filters
 from rag_oracle.retrieve.fusion import normalised
@@ -106,12 +106,18 @@ def rerank_scores(
     return score
 
 
+def below(floor: float, n: int) -> np.ndarray:
+    """Scores for the `n` chunks after the reranked ones: in their order, all below `floor` (the lowest
+    reranked score), so a sum of scores over a document stays sane."""
+    return floor - np.arange(1, n + 1) / (n + 1)
+
+
 class RerankingRetriever:
     """A retriever whose `depth` best chunks are rescored (module docstring); the rest keep their order."""
 
     def __init__(
         self,
-        inner: Retriever,
+        inner: Retriever | None,  # None: only `features` is asked for (benchmarks/retrieval_quality.py)
         index,
         embedder: Embedder,
         *,
@@ -122,8 +128,7 @@ class RerankingRetriever:
         self.inner = inner
         self.index = index
         self.embedder = embedder
-        path = getattr(index, "path", None)
-        self.sentences = SentenceVectors(embedder, SentenceStore(path, embedder.model_id)) if path else embedder
+        self.sentences = stored_sentence_embedder(embedder, index)
         self.depth = depth
         self.sentence_weight = sentence_weight
         self.subject_weight = subject_weight
@@ -136,19 +141,24 @@ class RerankingRetriever:
         if len(head) < 2:
             return hits[:k]
         documents = self.index.documents
-        pairs = [(h.chunk, documents[h.chunk.doc_id]) for h in head]
+        sentence, subject = self.features(query, [(h.chunk, documents[h.chunk.doc_id]) for h in head])
+        scores = rerank_scores(
+            np.array([h.score for h in head]), sentence, subject, self.sentence_weight, self.subject_weight
+        )
+        order = sorted(range(len(head)), key=lambda i: (-scores[i], head[i].rank))
+        ranked = [(head[i], float(scores[i])) for i in order]
+        ranked += zip(tail, below(float(scores.min()), len(tail)).tolist(), strict=True)
+        return [h.model_copy(update={"rank": rank, "score": score}) for rank, (h, score) in enumerate(ranked[:k], 1)]
+
+    def features(
+        self, query: str, pairs: Sequence[tuple[Chunk, Document]]
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(best statement cosines, subject matches) of these (chunk, document) pairs; None for a
+        feature whose weight is 0."""
         sentence = (
             best_sentence_scores(self.embedder.embed_query(query), pairs, self.sentences)
             if self.sentence_weight
             else None
         )
         subject = subject_scores(subject_terms(query, self.index), pairs) if self.subject_weight else None
-        scores = rerank_scores(
-            np.array([h.score for h in head]), sentence, subject, self.sentence_weight, self.subject_weight
-        )
-        order = sorted(range(len(head)), key=lambda i: (-scores[i], head[i].rank))
-        ranked = [head[i].model_copy(update={"score": float(scores[i])}) for i in order]
-        # the rest, in their order, below every reranked score (a score sum over a document stays sane)
-        floor = float(scores.min())
-        ranked += [h.model_copy(update={"score": floor - (j + 1) / (len(tail) + 1)}) for j, h in enumerate(tail)]
-        return [h.model_copy(update={"rank": rank}) for rank, h in enumerate(ranked[:k], 1)]
+        return sentence, subject

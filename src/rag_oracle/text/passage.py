@@ -10,9 +10,12 @@ def embedding_text(title: str, chunk_text: str) -> str:
     >>> embedding_text("Warfarin", "Stop it 5 days before surgery.")
     'Warfarin\\nStop it 5 days before surgery.'
     """
-    words = title.split()
-    short = " ".join(words[:32])
+    short = _short_title(title)
     return f"{short}\n{chunk_text}" if short else chunk_text
+
+
+def _short_title(title: str) -> str:
+    return " ".join(title.split()[:32])
 
 
 def lexical_text(title: str, chunk_text: str, title_weight: int = 1, terms: tuple[str, ...] | list[str] = ()) -> str:
@@ -24,7 +27,7 @@ def lexical_text(title: str, chunk_text: str, title_weight: int = 1, terms: tupl
     >>> lexical_text("Warfarin", "Stop it 5 days before surgery.", 2, ["Anticoagulants"])
     'Warfarin\\nWarfarin\\nAnticoagulants\\nStop it 5 days before surgery.'
     """
-    short = " ".join(title.split()[:32])
+    short = _short_title(title)
     head = [short] * title_weight if short else []
     if terms:
         head.append("; ".join(terms))
