@@ -118,3 +118,25 @@ def test_settings_turn_the_second_stage_on(settings, built_index) -> None:
     assert isinstance(retriever, RerankingRetriever) and retriever.depth == 20
     dense = make_retriever(index, embedder, on.model_copy(update={"mode": "dense"}))
     assert isinstance(dense, RerankingRetriever) and dense.inner.name == "dense"
+
+
+def test_stored_chunk_statements_score_as_a_parse_does_without_one(settings, built_index, monkeypatch) -> None:
+    from rag_oracle.index.sentences import stored_sentence_embedder
+    from rag_oracle.retrieve import rerank
+
+    index = Index.open(built_index)
+    embedder = make_embedder(settings.embed)
+    pairs = [(c, index.documents[c.doc_id]) for c in index.chunks]
+    question = embedder.embed_query("How do I taper clonazepam?")
+    parsed = best_sentence_scores(question, pairs, embedder)  # no store: every document's statements parsed
+    assert np.isfinite(parsed).sum() > len(pairs) // 2
+    stored = stored_sentence_embedder(embedder, index)
+    assert all(v is not None for v in stored.chunk_vectors(pairs))  # ingest stored every chunk's statements
+
+    def no_parse(*args):
+        raise AssertionError("a stored chunk's document was parsed")
+
+    monkeypatch.setattr(rerank, "statement_texts", no_parse)
+    from_store = best_sentence_scores(question, pairs, stored)
+    assert np.allclose(from_store, parsed, atol=1e-6, equal_nan=True)
+    assert stored.stats["live"] == 0

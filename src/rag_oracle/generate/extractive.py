@@ -39,6 +39,7 @@ reference per document, conflicts and related questions added.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -168,19 +169,25 @@ def statement_texts(document, start: int, end: int) -> list[str]:
     """`candidate_texts` of the statements lying inside document.text[start:end] (a chunk's span),
     each joined with its antecedents as a draft would quote it: what the sentence reranker scores a
     chunk by (retrieve/rerank.py), and so vectors the sentence store holds."""
+    return span_statement_texts(document, [(start, end)])[0]
+
+
+def span_statement_texts(document, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
+    """`statement_texts` of each (start, end) span of one document, its statements read once (ingest
+    asks it for every chunk of a document: index/sentences.py)."""
     statements = document_statements(document)
     by_index = {st.index: st for st in statements}
-    out: list[str] = []
+    shown: list[tuple[int, int, str]] = []
     for statement in statements:
-        if statement.start < start or statement.end > end:
+        if not any(statement.start >= start and statement.end <= end for start, end in spans):
             continue
         joined = with_antecedents(statement, by_index, document.text)
         if joined is None or joined.lead_in_of_block:
             continue
         text = _shown_text(joined, joined.quote(document.text))
         if text is not None:
-            out.append(embedding_text(document.title, text))
-    return out
+            shown.append((statement.start, statement.end, embedding_text(document.title, text)))
+    return [[text for s, e, text in shown if s >= start and e <= end] for start, end in spans]
 
 
 class ExtractiveGenerator:

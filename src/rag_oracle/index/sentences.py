@@ -10,7 +10,13 @@ own for that exact string, so answers are the same with or without the store.
 
 The store is one SQLite file beside the index's generations, content-addressed and append-only:
 
-    indexes/<name>/sentence-vectors.sqlite      vectors(key BLOB PRIMARY KEY, vector BLOB), meta(model_id)
+    indexes/<name>/sentence-vectors.sqlite      vectors(key BLOB PRIMARY KEY, vector BLOB), meta(model_id),
+                                                chunks(key BLOB PRIMARY KEY, statements BLOB)
+
+`chunks` maps a chunk (by `chunk_key`: its document's content hash and sections, its span and the
+rules' version) to the keys of its statements (`statement_texts`, 32 bytes each, in order), so the
+second-stage reranker (retrieve/rerank.py) reads a chunk's statement vectors without parsing its
+document: every key a `chunks` row lists has its vector, written in the same transaction.
 
 Only the index's writer (holding the writer lock) adds rows, in one transaction per ingest; readers
 open it read-only and see whole transactions. Rows of removed documents stay (harmless: nothing asks for
@@ -21,9 +27,10 @@ Vectors of another model are never used: the file records its model id, and a mi
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +40,21 @@ BATCH = 256
 _LOOKUP_BATCH = 500
 
 
+# bump when generate/extractive.statement_texts changes which statements a chunk has: older rows are
+# then not found, and the reranker parses those chunks' documents as it did before the store had them
+CHUNK_RULES = "1"
+_KEY_BYTES = 32
+
+
 def _key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def chunk_key(document, start: int, end: int) -> bytes:
+    """The `chunks` key of document.text[start:end]: what its statements depend on (the title and
+    text by the content hash, the sections, the span) and the rules' version."""
+    sections = ";".join(f"{s.start},{s.end},{s.title}" for s in document.sections)
+    return _key(f"{CHUNK_RULES}\0{document.content_hash}\0{sections}\0{start}\0{end}")
 
 
 class SentenceStore:
@@ -66,20 +86,37 @@ class SentenceStore:
 
     def lookup(self, texts: Sequence[str]) -> dict[bytes, np.ndarray]:
         """Stored vectors of these exact texts, by key (sha256 of the text)."""
+        return self.vectors({_key(t) for t in texts})
+
+    def vectors(self, keys: Iterable[bytes]) -> dict[bytes, np.ndarray]:
+        """Stored vectors by key (sha256 of the text); keys not stored are left out."""
+        return dict(self._select("SELECT key, vector FROM vectors", keys, lambda b: np.frombuffer(b, dtype=np.float32)))
+
+    def chunk_statements(self, keys: Iterable[bytes]) -> dict[bytes, list[bytes]]:
+        """The statement keys of stored chunks, by `chunk_key`; chunks not stored are left out (a
+        stored chunk without a quotable statement has an empty list)."""
+        return dict(
+            self._select(
+                "SELECT key, statements FROM chunks",
+                keys,
+                lambda b: [b[i : i + _KEY_BYTES] for i in range(0, len(b), _KEY_BYTES)],
+            )
+        )
+
+    def _select(self, sql: str, keys: Iterable[bytes], parse) -> list[tuple[bytes, object]]:
         con = self._reader()
-        if con is None or not texts:
-            return {}
-        keys = list({_key(t) for t in texts})
-        found: dict[bytes, np.ndarray] = {}
+        keys = list(dict.fromkeys(keys))
+        if con is None or not keys:
+            return []
+        out: list[tuple[bytes, object]] = []
         try:
             for start in range(0, len(keys), _LOOKUP_BATCH):
                 batch = keys[start : start + _LOOKUP_BATCH]
                 marks = ",".join("?" * len(batch))
-                for key, blob in con.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", batch):
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
+                out.extend((key, parse(blob)) for key, blob in con.execute(f"{sql} WHERE key IN ({marks})", batch))
         except sqlite3.Error:
-            return {}
-        return found
+            return []  # a store made before `chunks` existed, or damaged: nothing stored
+        return out
 
     # --- writing (the index's writer only) ---
 
@@ -88,22 +125,27 @@ class SentenceStore:
         texts: Iterable[str],
         embed: Callable[[list[str]], np.ndarray],
         on_progress: Callable[[int], None] | None = None,
+        chunks: Mapping[bytes, Sequence[str]] | None = None,
     ) -> int:
-        """Embed and store the texts not stored yet (one transaction); returns how many were added."""
+        """Embed and store the texts not stored yet, and `chunks` (`chunk_key` -> the chunk's statement
+        texts, which are stored with them), in one transaction; returns how many vectors were added."""
+        chunks = chunks or {}
         wanted: dict[bytes, str] = {}
-        for text in texts:
+        for text in itertools.chain(texts, *chunks.values()):
             wanted.setdefault(_key(text), text)
-        if not wanted:
+        if not wanted and not chunks:
             return 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
             con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
             con.execute("CREATE TABLE IF NOT EXISTS meta (model_id TEXT NOT NULL)")
+            con.execute("CREATE TABLE IF NOT EXISTS chunks (key BLOB PRIMARY KEY, statements BLOB NOT NULL)")
             row = con.execute("SELECT model_id FROM meta").fetchone()
             if row is not None and row[0] != self.model_id:
                 # another model's vectors (the index was rebuilt with a new model): start again
                 con.execute("DELETE FROM vectors")
+                con.execute("DELETE FROM chunks")
                 con.execute("DELETE FROM meta")
                 row = None
             keys = list(wanted)
@@ -127,6 +169,10 @@ class SentenceStore:
                 if row is None:
                     con.execute("INSERT INTO meta VALUES (?)", (self.model_id,))
                 con.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
+                con.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?, ?)",
+                    [(key, b"".join(_key(t) for t in ts)) for key, ts in chunks.items()],
+                )
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:
@@ -172,6 +218,27 @@ class SentenceVectors:
         if not texts:
             return np.zeros((0, self.inner.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def chunk_vectors(self, pairs: Sequence[tuple[object, object]]) -> list[np.ndarray | None]:
+        """Per (chunk, document): the stored vectors of the chunk's statements (`statement_texts`
+        order, shape (n, dimension), n may be 0), or None when the store does not have the chunk."""
+        keys = [chunk_key(doc, chunk.char_start, chunk.char_end) for chunk, doc in pairs]
+        statements = self.store.chunk_statements(keys)
+        vectors = self.store.vectors(k for ks in statements.values() for k in ks)
+        out: list[np.ndarray | None] = []
+        stored = 0
+        for key in keys:
+            ks = statements.get(key)
+            if ks is None or not all(k in vectors for k in ks):
+                out.append(None)
+                continue
+            stored += len(ks)
+            out.append(
+                np.stack([vectors[k] for k in ks]) if ks else np.zeros((0, self.inner.dimension), dtype=np.float32)
+            )
+        with self._lock:
+            self._stored += stored
+        return out
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)

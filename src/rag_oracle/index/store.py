@@ -27,7 +27,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,6 +236,17 @@ class Index:
     def content_hashes(self) -> dict[str, str]:
         """doc id -> content hash of every document, in document order, without reading their texts."""
         return self.store.content_hashes()
+
+    def document_chunks(self, doc_ids: Iterable[str]) -> Iterator[tuple[str, list[Chunk]]]:
+        """(doc id, its chunks by ordinal) of each of these documents the index holds, in document
+        order, one document's chunks read at a time (unknown ids are left out)."""
+        doc_of = self.chunk_doc_positions
+        positions = np.flatnonzero(np.isin(doc_of, self.store.document_positions(doc_ids)))
+        positions = positions[np.argsort(doc_of[positions], kind="stable")]
+        for group in np.split(positions, np.flatnonzero(np.diff(doc_of[positions])) + 1):
+            if len(group):
+                chunks = sorted((self.chunks[int(p)] for p in group), key=lambda c: c.ordinal)
+                yield chunks[0].doc_id, chunks
 
     def count_chunks(self, doc_ids: Iterable[str]) -> int:
         """How many chunks these documents have (ids not in the index count 0)."""

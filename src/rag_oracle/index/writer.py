@@ -429,8 +429,17 @@ class IndexWriter:
             self._stale = True
             self._reset()
 
-    def store_sentence_vectors(self, texts: list[str], on_progress=None) -> int:
-        """Embed the texts not yet in the index's sentence store (index/sentences.py) and add them.
+    @staticmethod
+    def sentence_chunk_key(document: Document, start: int, end: int) -> bytes:
+        """The sentence store's key of document.text[start:end] (index/sentences.chunk_key), for
+        `store_sentence_vectors`' `chunks`."""
+        from rag_oracle.index.sentences import chunk_key
+
+        return chunk_key(document, start, end)
+
+    def store_sentence_vectors(self, texts: list[str], on_progress=None, chunks=None) -> int:
+        """Embed the texts not yet in the index's sentence store (index/sentences.py) and add them,
+        with `chunks` (`chunk_key` -> the chunk's statement texts) for the reranker.
 
         Call it after `commit()`, under the writer lock: the store is an accelerator beside the
         generations, never part of one, so a failed commit leaves nothing behind. A store that cannot
@@ -443,7 +452,7 @@ class IndexWriter:
 
         try:
             return SentenceStore(self.path, self.embedder.model_id).add(
-                texts, self.embedder.embed_documents, on_progress
+                texts, self.embedder.embed_documents, on_progress, chunks
             )
         except (OSError, sqlite3.Error) as exc:
             logging.getLogger(__name__).warning(

@@ -472,14 +472,23 @@ def _stage_documents(
 
 def _store_sentence_vectors(writer: IndexWriter, doc_ids: list[str], progress: Progress) -> None:
     """Embed the statements answers are composed from, once, into the index's sentence store
-    (index/sentences.py), so a question embeds only itself. The documents are read back from the
-    index just written, one at a time."""
-    from rag_oracle.generate.extractive import candidate_texts
+    (index/sentences.py), so a question embeds only itself, with each chunk's statements, so the
+    reranker (retrieve/rerank.py) reads a chunk's without parsing its document. The documents are
+    read back from the index just written, one at a time."""
+    from rag_oracle.generate.extractive import candidate_texts, span_statement_texts
 
-    documents = writer.index.documents
-    texts = list(dict.fromkeys(text for doc_id in doc_ids for text in candidate_texts(documents[doc_id])))
+    index = writer.index
+    documents = index.documents
+    texts: dict[str, None] = {}
+    chunks: dict[bytes, list[str]] = {}
+    for doc_id, doc_chunks in index.document_chunks(doc_ids):
+        doc = documents[doc_id]
+        texts.update(dict.fromkeys(candidate_texts(doc)))
+        spans = [(chunk.char_start, chunk.char_end) for chunk in doc_chunks]
+        for (start, end), statements in zip(spans, span_statement_texts(doc, spans), strict=True):
+            chunks[writer.sentence_chunk_key(doc, start, end)] = statements
     progress.start("sentences", len(texts), "sentences")
-    writer.store_sentence_vectors(texts, progress.advance)
+    writer.store_sentence_vectors(list(texts), progress.advance, chunks)
     progress.finish()
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from rag_oracle.answer.question import analyse
 from rag_oracle.embed.base import Embedder
 from rag_oracle.generate.extractive import statement_texts
-from rag_oracle.index.sentences import stored_sentence_embedder
+from rag_oracle.index.sentences import SentenceVectors, stored_sentence_embedder
 from rag_oracle.retrieve.base import Retriever
 from rag_oracle.retrieve.filters import Filters
 from rag_oracle.retrieve.fusion import normalised
@@ -42,17 +42,28 @@ def best_sentence_scores(
     question_vector: np.ndarray, pairs: Sequence[tuple[Chunk, Document]], embedder: Embedder
 ) -> np.ndarray:
     """Per (chunk, document): the highest cosine of the question with one of the chunk's statements,
-    NaN for a chunk with none. `embedder` embeds the statements (a `SentenceVectors` reads the store)."""
-    texts = [statement_texts(doc, chunk.char_start, chunk.char_end) for chunk, doc in pairs]
-    flat = list(dict.fromkeys(t for ts in texts for t in ts))
+    NaN for a chunk with none. A `SentenceVectors` embedder gives the statement vectors of the chunks
+    its store holds without reading their documents' statements; the rest are embedded (or read from
+    the store by text)."""
+    question = np.asarray(question_vector, dtype=np.float32)
+    stored = embedder.chunk_vectors(pairs) if isinstance(embedder, SentenceVectors) else [None] * len(pairs)
     out = np.full(len(pairs), np.nan, dtype=np.float32)
-    if not flat:
-        return out
-    vectors = np.asarray(embedder.embed_documents(flat), dtype=np.float32)
-    cosine = dict(zip(flat, (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist(), strict=True))
-    for i, ts in enumerate(texts):
-        if ts:
-            out[i] = max(cosine[t] for t in ts)
+    texts = {
+        i: statement_texts(doc, chunk.char_start, chunk.char_end)
+        for i, ((chunk, doc), vectors) in enumerate(zip(pairs, stored, strict=True))
+        if vectors is None
+    }
+    flat = list(dict.fromkeys(t for ts in texts.values() for t in ts))
+    cosine = (
+        dict(zip(flat, (np.asarray(embedder.embed_documents(flat), dtype=np.float32) @ question).tolist(), strict=True))
+        if flat
+        else {}
+    )
+    for i, vectors in enumerate(stored):
+        if vectors is not None and len(vectors):
+            out[i] = float((vectors @ question).max())
+        elif texts.get(i):
+            out[i] = max(cosine[t] for t in texts[i])
     return out
 
 
