@@ -5,6 +5,7 @@ One module per command (or command group), sharing the option groups of `options
     ingest.py    ingest                      index.py     index info | verify
     answer.py    search, ask                 evaluate.py  eval import | run | compare | report
     prompts.py   prompts list | show | ...   serve.py     serve, chat
+    pubmed.py    pubmed fetch
 
 Exit codes: 0 success; 1 finished but something failed (a file could not be ingested, an
 index failed verification); 2 bad input or an error that stopped the command (the message
@@ -17,7 +18,7 @@ import logging
 
 import click
 
-from rag_oracle.cli import answer, evaluate, index, ingest, prompts, serve
+from rag_oracle.cli import answer, evaluate, index, ingest, prompts, pubmed, serve
 from rag_oracle.cli.errors import ErrorMappingGroup
 from rag_oracle.cli.progress import TqdmProgress
 from rag_oracle.settings import load_settings
@@ -39,6 +40,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 for _command in (
     ingest.ingest,
+    pubmed.pubmed_group,
     index.index_group,
     answer.search,
     answer.ask,

@@ -52,6 +52,16 @@ def index_info(directory: str, as_json: bool) -> None:
     click.echo(f"created      {m.created_at}   updated {m.updated_at}")
     for cmd in m.build_commands:
         click.echo(terminal_safe(f"built by     {cmd}"))
+    for record in m.literature:
+        if record.get("kind") == "pubmed-fetch":
+            line = (
+                f"literature   PubMed {record.get('query')!r}"
+                + (f" since {record['since']}" if record.get("since") else "")
+                + f": {len(record.get('pmids') or [])} of {record.get('count')} matches, fetched {record.get('fetched_at')}"
+            )
+        else:
+            line = f"literature   MEDLINE file {record.get('file')} (-{record.get('deleted', 0)} deleted)"
+        click.echo(terminal_safe(line))
 
 
 def _count(value: object) -> int:

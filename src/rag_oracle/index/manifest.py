@@ -47,6 +47,11 @@ class Manifest(BaseModel):
     bm25: dict[str, object] = Field(description="bm25s parameters and tokenisation.")
     counts: dict[str, int] = Field(description="documents, chunks, tokens, source_files.")
     files: dict[str, FileEntry] = Field(description="Relative path -> checksum and size.")
+    literature: list[dict[str, object]] = Field(
+        default_factory=list,
+        description="Literature fetched into the index, oldest first (`rag-oracle pubmed fetch`: the query, date "
+        "range, server, time and PMIDs), so the corpus can be rebuilt.",
+    )
     chunks_sha256: str = Field(
         "",
         description="sha256 of the chunks as JSON lines in position order (the bytes schema 1's chunks.jsonl "

@@ -405,18 +405,20 @@ class IndexWriter:
             raise ValueError(f"document {alias} cannot be an alias of itself")
         self._aliases[alias] = canonical
 
-    def commit(self, command: str = "") -> Manifest:
+    def commit(self, command: str = "", literature: dict | None = None) -> Manifest:
         """Write the next version of the index and swap it in; returns its manifest.
 
         With nothing staged on an existing index, nothing is written and its manifest is returned.
         An index holds at least one chunk: a commit that would leave none raises ValueError.
         On any error the index on disk is left as it was and the staged changes are discarded.
+        `literature` (what a PubMed fetch took, a MEDLINE file applied) is appended to the manifest's
+        `literature`; with it a commit writes even when nothing else changed, so the record is kept.
         """
         base = self.index
-        if base is not None and not self.changed:
+        if base is not None and not self.changed and not literature:
             return base.manifest
         try:
-            return self._write(base, command)
+            return self._write(base, command, literature)
         except OSError as exc:
             # A full disk, a read-only folder, a quota: the build directory is gone, the index as it was.
             raise IndexWriteError(
@@ -506,7 +508,7 @@ class IndexWriter:
                 ) from None
             self._added[doc.id] = _Staged(offset, len(record), len(rows), first)
 
-    def _write(self, base: Index | None, command: str) -> Manifest:
+    def _write(self, base: Index | None, command: str, literature: dict | None = None) -> Manifest:
         settings, embedder = self.settings, self.embedder
         staged = list(self._added.values())
         # Which of the base's chunks stay, from its chunk -> document positions alone (no chunk is read).
@@ -550,6 +552,7 @@ class IndexWriter:
                 created_at=base.manifest.created_at if base else now,
                 updated_at=now,
                 build_commands=[*(base.manifest.build_commands if base else []), *([command] if command else [])],
+                literature=[*(base.manifest.literature if base else []), *([literature] if literature else [])],
                 fingerprint=settings.index_fingerprint(),
                 embedder={"id": embedder.model_id, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens},
                 chunking=settings.chunk.model_dump(),

@@ -183,6 +183,7 @@ def ingest(
     progress: Progress | None = None,
     command: str = "",
     wait: bool = False,
+    literature: dict | None = None,
 ) -> IngestReport:
     """Add the documents in `paths` (files or folders) to the index at `index_path`, creating it if needed.
 
@@ -190,10 +191,26 @@ def ingest(
     already indexed under the same id with other text is replaced. The index on disk is replaced
     atomically, and only when something changed. One ingest writes an index at a time (see
     index/lock.py): another one raises IndexLockedError, or, with `wait`, waits its turn.
+    `literature` (what a PubMed fetch took: ingest/eutils.py) is recorded in the manifest.
     """
     _check_index_path(index_path)
     with writer_lock(index_path, wait=wait):
-        return _ingest(paths, index_path, settings, embedder=embedder, progress=progress, command=command)
+        return _ingest(
+            paths, index_path, settings, embedder=embedder, progress=progress, command=command, literature=literature
+        )
+
+
+def record_literature(
+    index_path: str | Path, settings: Settings, literature: dict, *, embedder: Embedder | None = None, command: str = ""
+) -> None:
+    """Append `literature` to the manifest of the index at `index_path` with nothing else changed
+    (a MEDLINE file of deletions the index does not hold: ingest/medline.py), under the writer lock."""
+    _check_index_path(index_path)
+    with writer_lock(index_path):
+        writer = IndexWriter.open(index_path, settings, embedder or make_embedder(settings.embed, settings.compute))
+        if writer.index is None:
+            raise DocumentNotFoundError(f"no index at {index_path}: apply a file with citations (a baseline) first")
+        writer.commit(command=command, literature=literature)
 
 
 def _check_index_path(index_path: str | Path) -> None:
@@ -209,6 +226,7 @@ def remove(
     embedder: Embedder | None = None,
     command: str = "",
     wait: bool = False,
+    literature: dict | None = None,
 ) -> RemoveReport:
     """Remove documents (by id, or by an alias id) from the index at `index_path`, atomically.
 
@@ -249,7 +267,7 @@ def remove(
         gone = set(documents)
         chunks_removed = index.count_chunks(gone)
         also_aliases = sorted(a for a, c in index.aliases.items() if c in gone)
-        manifest = writer.commit(command=command)
+        manifest = writer.commit(command=command, literature=literature)
     return RemoveReport(
         index_path=str(index_path),
         documents_removed=documents,
@@ -261,7 +279,7 @@ def remove(
     )
 
 
-def _ingest(paths, index_path, settings, *, embedder, progress, command) -> IngestReport:
+def _ingest(paths, index_path, settings, *, embedder, progress, command, literature=None) -> IngestReport:
     progress = progress or NullProgress()
     embedder = embedder or make_embedder(settings.embed, settings.compute)
     writer = IndexWriter.open(index_path, settings, embedder)
@@ -312,7 +330,8 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
         "duplicates": sum(f.duplicates for f in file_reports),
     }
     nothing_new = not run.added and not removed and not run.new_aliases and not writer.changed
-    if nothing_new or (existing is None and not run.added):  # no index is made without a chunk
+    if (nothing_new and not (literature and existing)) or (existing is None and not run.added):
+        # no index is made without a chunk; a literature record (ingest/eutils.py, medline.py) is kept
         seconds.pop("embed")
         return IngestReport(
             **totals,
@@ -331,7 +350,7 @@ def _ingest(paths, index_path, settings, *, embedder, progress, command) -> Inge
     written = list(run.added) if settings.index.sentence_vectors else []
     for alias, canonical in run.new_aliases.items():
         writer.add_alias(alias, canonical)
-    manifest = writer.commit(command=command)
+    manifest = writer.commit(command=command, literature=literature)
     seconds["write"] = perf_counter() - timer
     if written:
         timer = perf_counter()

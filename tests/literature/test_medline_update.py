@@ -1,0 +1,75 @@
+"""`pubmed update`: MEDLINE baseline and update files applied in order (ingest/medline.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from rag_oracle import RagOracle
+from rag_oracle.errors import ConfigError
+from rag_oracle.index.store import Index
+from rag_oracle.ingest.medline import update
+from rag_oracle.testing.eutils_server import article_set_xml, fixture_records
+
+RECORDS = fixture_records(12)
+
+
+def _medline(path: Path, records, deleted: list[str] = ()) -> Path:
+    xml = article_set_xml(records)
+    if deleted:
+        block = "<DeleteCitation>" + "".join(f'<PMID Version="1">{p}</PMID>' for p in deleted) + "</DeleteCitation>"
+        xml = xml.replace("</PubmedArticleSet>", block + "</PubmedArticleSet>")
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
+def test_a_baseline_then_an_update_revises_deletes_and_is_applied_once(settings, tmp_path: Path) -> None:
+    files = tmp_path / "medline"
+    files.mkdir()
+    _medline(files / "pubmed25n0001.xml", RECORDS[:10])
+    revised = dataclasses.replace(
+        RECORDS[0],
+        version=2,
+        abstract=[("RESULTS", "Erratum applied: the corrected fixture dose of apixaban was 2.5 mg twice daily.")],
+    )
+    gone, never_indexed = RECORDS[1].pmid, "990999999"
+    _medline(files / "pubmed25n0002.xml", [revised, RECORDS[10]], deleted=[gone, never_indexed])
+    _medline(files / "pubmed25n0003.xml", [], deleted=[never_indexed])  # only a deletion it does not hold
+    index = tmp_path / "indexes" / "medline"
+
+    report = update([files], index, settings)
+    assert [(Path(f.file).name, f.status) for f in report.files] == [
+        ("pubmed25n0001.xml", "applied"),
+        ("pubmed25n0002.xml", "applied"),
+        ("pubmed25n0003.xml", "applied"),
+    ]
+    second = report.files[1]
+    assert (second.added, second.replaced, second.deleted, second.deletions_not_indexed) == (1, 1, 1, 1)
+    opened = Index.open(index)
+    assert f"pmid:{gone}" not in opened.documents and len(opened.documents) == 10  # 10 + 1 new - 1 deleted
+    assert "corrected fixture dose" in opened.documents[f"pmid:{RECORDS[0].pmid}"].text
+    recorded = [r["file"] for r in opened.manifest.literature if r["kind"] == "medline-file"]
+    assert recorded == ["pubmed25n0001.xml", "pubmed25n0002.xml", "pubmed25n0003.xml"]
+
+    oracle = RagOracle(index, settings)
+    hits = oracle.search("corrected fixture dose of apixaban", k=3)
+    assert hits[0].chunk.doc_id == f"pmid:{RECORDS[0].pmid}" and "2.5 mg twice daily" in hits[0].chunk.text
+    assert all(h.chunk.doc_id != f"pmid:{gone}" for h in oracle.search(RECORDS[1].title, k=20))
+
+    again = update([files], index, settings)
+    assert [f.status for f in again.files] == ["skipped"] * 3
+    assert Index.open(index).manifest.updated_at == opened.manifest.updated_at  # nothing written
+
+
+def test_update_names_the_problem_with_bad_input(settings, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file or folder"):
+        update([tmp_path / "missing"], tmp_path / "idx", settings)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"no \.xml or \.xml\.gz files"):
+        update([tmp_path / "empty"], tmp_path / "idx", settings)
+    other = tmp_path / "other.xml"
+    other.write_text("<article><front/></article>", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expected a MEDLINE <PubmedArticleSet>"):
+        update([other], tmp_path / "idx", settings)
