@@ -380,6 +380,11 @@ class IngestSettings(_Section):
         "replace",
         description="A document whose id is indexed with other text: 'replace' it (a correction) or 'keep' the stored one.",
     )
+    licences: Literal["any", "commercial"] = Field(
+        "any",
+        description="PMC/JATS full text: 'commercial' keeps only articles whose licence allows commercial reuse "
+        "(CC0, CC BY, CC BY-SA, CC BY-ND, public domain) and reports the rest; other formats are unaffected.",
+    )
 
 
 class Settings(BaseSettings):

@@ -479,16 +479,26 @@ class Filters(_Frozen):
         description="Keep documents whose format (pdf, pubmed, jats, markdown, text, jsonl), source label "
         "or file path contains any of these (case-insensitive).",
     )
+    grades: list[str] = Field(
+        default_factory=list,
+        description="Keep documents of any of these evidence grades (text/publication.GRADES: guideline, "
+        "systematic_review, rct, observational, case_report, drug_label, review, other), read from their "
+        "publication types.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Filters:
+        if self.grades:
+            from rag_oracle.text.publication import check_grades
+
+            object.__setattr__(self, "grades", check_grades(self.grades))
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
             raise QueryError(f"year range is empty: year_min {self.year_min} > year_max {self.year_max}")
         return self
 
     @property
     def active(self) -> bool:
-        return bool(self.year_min or self.year_max or self.publication_types or self.sources)
+        return bool(self.year_min or self.year_max or self.publication_types or self.sources or self.grades)
 
     def accepts(self, doc: Document) -> bool:
         meta = doc.metadata
@@ -503,6 +513,11 @@ class Filters(_Frozen):
         if self.sources:
             haystack = " ".join((meta.format, meta.source, meta.source_path)).lower()
             if not any(s.lower() in haystack for s in self.sources):
+                return False
+        if self.grades:
+            from rag_oracle.text.publication import evidence_grade
+
+            if evidence_grade(meta.publication_types) not in self.grades:
                 return False
         return True
 

@@ -57,6 +57,9 @@ def test_a_baseline_then_an_update_revises_deletes_and_is_applied_once(settings,
     hits = oracle.search("corrected fixture dose of apixaban", k=3)
     assert hits[0].chunk.doc_id == f"pmid:{RECORDS[0].pmid}" and "2.5 mg twice daily" in hits[0].chunk.text
     assert all(h.chunk.doc_id != f"pmid:{gone}" for h in oracle.search(RECORDS[1].title, k=20))
+    answer = oracle.ask("What was the corrected fixture dose of apixaban?")
+    assert "2.5 mg twice daily" in answer.text  # ask quotes the revised version
+    assert "fixture study 0," not in answer.text  # and not the text it replaced
 
     again = update([files], index, settings)
     assert [f.status for f in again.files] == ["skipped"] * 3
@@ -73,3 +76,32 @@ def test_update_names_the_problem_with_bad_input(settings, tmp_path: Path) -> No
     other.write_text("<article><front/></article>", encoding="utf-8")
     with pytest.raises(ConfigError, match="expected a MEDLINE <PubmedArticleSet>"):
         update([other], tmp_path / "idx", settings)
+
+
+def test_a_retraction_removes_the_indexed_version_and_new_retractions_are_not_ingested(
+    settings, tmp_path: Path
+) -> None:
+    index = tmp_path / "indexes" / "r"
+    update([_medline(tmp_path / "pubmed25n0001.xml", RECORDS[:4])], index, settings)
+    retracted = dataclasses.replace(RECORDS[2], publication_types=("Journal Article", "Retracted Publication"))
+    notice = dataclasses.replace(RECORDS[5], publication_types=("Retraction of Publication",))
+    report = update([_medline(tmp_path / "pubmed25n0002.xml", [retracted, notice, RECORDS[4]])], index, settings)
+    held = set(Index.open(index).documents)
+    assert f"pmid:{RECORDS[2].pmid}" not in held and f"pmid:{RECORDS[5].pmid}" not in held
+    assert f"pmid:{RECORDS[4].pmid}" in held and len(held) == 4
+    assert report.files[0].deleted == 1 and report.files[0].added == 1
+
+
+def test_the_grade_filter_keeps_only_the_grades_asked(settings, tmp_path: Path) -> None:
+    from rag_oracle.text.publication import evidence_grade
+    from rag_oracle.types import Filters
+
+    index = tmp_path / "indexes" / "g"
+    update([_medline(tmp_path / "pubmed25n0001.xml", RECORDS[:10])], index, settings)
+    oracle = RagOracle(index, settings)
+    grades = {r.pmid: evidence_grade(r.publication_types) for r in RECORDS[:10]}
+    assert set(grades.values()) == {"rct", "systematic_review", "guideline", "observational", "case_report"}
+    for wanted in (["guideline"], ["rct", "systematic_review"]):
+        hits = oracle.search("fixture study", k=10, filters=Filters(grades=wanted))
+        assert hits and all(grades[h.chunk.doc_id.removeprefix("pmid:")] in wanted for h in hits)
+    assert oracle.search("fixture study", k=10, filters=Filters(grades=["drug_label"])) == []

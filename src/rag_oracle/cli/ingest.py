@@ -54,6 +54,12 @@ def _unremarkable(reason: str) -> bool:
     default=None,
     help="Read symbolic links that lead outside the folders given (default: reported and skipped).",
 )
+@click.option(
+    "--commercial-only",
+    is_flag=True,
+    default=None,
+    help="PMC/JATS: keep only articles licensed for commercial reuse (CC0, CC BY, BY-SA, BY-ND); ingest.licences.",
+)
 @json_option("Print the report as JSON.")
 @quiet_option("No progress bars.")
 @click.pass_context
@@ -69,6 +75,7 @@ def ingest(
     replace: bool | None,
     max_file_mib: float | None,
     follow_symlinks: bool | None,
+    commercial_only: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -90,6 +97,7 @@ def ingest(
                 "existing": None if replace is None else ("replace" if replace else "keep"),
                 "max_file_mib": max_file_mib,
                 "follow_symlinks": follow_symlinks,
+                "licences": "commercial" if commercial_only else None,
             },
         },
     )

@@ -146,6 +146,7 @@ class RetrievalFlags:
     year_max: int | None = None
     pub_types: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
 
     def overrides(self) -> Overrides:
         return {"retrieve": {"mode": self.mode, "ef_search": self.ef_search, "nprobe": self.nprobe}}
@@ -158,6 +159,7 @@ class RetrievalFlags:
             year_max=self.year_max,
             publication_types=list(self.pub_types),
             sources=list(self.sources),
+            grades=list(self.grades),
         )
 
 
@@ -181,6 +183,25 @@ retrieval_options = _grouped(
             "sources",
             multiple=True,
             help="Format (pdf, pubmed, jats, markdown, jsonl), source label or path part (repeatable).",
+        ),
+        click.option(
+            "--grade",
+            "grades",
+            multiple=True,
+            type=click.Choice(
+                [
+                    "guideline",
+                    "systematic_review",
+                    "rct",
+                    "observational",
+                    "case_report",
+                    "drug_label",
+                    "review",
+                    "other",
+                ],
+                case_sensitive=False,
+            ),
+            help="Evidence grade from the publication types (repeatable), e.g. --grade guideline --grade systematic_review.",
         ),
     ],
 )

@@ -162,3 +162,50 @@ def _recorded(index_dir: str, record: dict) -> bool:
         return False
     keys = ("kind", "query", "since", "server", "pmids")
     return any(all(r.get(k) == record[k] for k in keys) for r in literature)
+
+
+@pubmed_group.command("pmc")
+@click.argument("pmcids", nargs=-1, required=True)
+@index_option(required=True, help="The index to add the full texts to (created if it does not exist).")
+@click.option(
+    "--commercial-only",
+    is_flag=True,
+    help="Keep only articles licensed for commercial reuse (CC0, CC BY, BY-SA, BY-ND); the rest are reported.",
+)
+@click.option("--email", envvar="NCBI_EMAIL", default="", help="Your email, sent with every request (or NCBI_EMAIL).")
+@click.option(
+    "--eutils-url", envvar="RAG_ORACLE_EUTILS_URL", default=None, help="E-utilities base URL (default NCBI's)."
+)
+@quiet_option("No progress bars.")
+@click.pass_context
+def pmc(
+    ctx: click.Context,
+    pmcids: tuple[str, ...],
+    index_dir: str,
+    commercial_only: bool,
+    email: str,
+    eutils_url: str | None,
+    quiet: bool,
+) -> None:
+    """Add PubMed Central Open Access full texts (JATS) by PMCID; each document records its licence."""
+    from pathlib import Path
+
+    from rag_oracle.ingest.eutils import EUTILS, EutilsClient, fetch_pmc
+    from rag_oracle.ingest.pipeline import ingest as run_ingest
+
+    settings = current_settings(ctx, {"ingest": {"licences": "commercial" if commercial_only else None}})
+    client = EutilsClient(eutils_url or EUTILS, email=email)
+    index = Path(index_dir)
+    files, missing = fetch_pmc(client, list(pmcids), index.parent / f"{index.name}.pubmed" / "pmc")
+    for pmcid in missing:
+        click.echo(f"warning: PMC returned no article for {pmcid} (not in PMC, or not Open Access)", err=True)
+    if not files:
+        click.echo("nothing to ingest", err=True)
+        sys.exit(1)
+    command = command_line(["rag-oracle", "pubmed", "pmc", *pmcids, "--index", index_dir], {})
+    report = run_ingest(files, index_dir, settings, progress=TqdmProgress(not quiet), command=command)
+    for f in report.files:
+        for warning in f.warnings:
+            click.echo(terminal_safe(f"warning: {warning}"), err=True)
+    click.echo(terminal_safe(report.summary()))
+    sys.exit(report.exit_code)

@@ -189,6 +189,49 @@ class EutilsClient:
             "efetch", {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml"}, post=True, root="PubmedArticleSet"
         )
 
+    def efetch_pmc(self, pmcids: list[str]) -> Element:
+        """JATS full text (a `<pmc-articleset>`) of these PMC articles (PMC Open Access: others come
+        back with their front matter only)."""
+        return self._call(
+            "efetch", {"db": "pmc", "id": ",".join(pmcids), "retmode": "xml"}, post=True, root="pmc-articleset"
+        )
+
+
+_PMCID = re.compile(r"^(?:PMC)?(\d{1,9})$", re.I)
+
+
+def check_pmcids(values: list[str]) -> list[str]:
+    """'PMC123' or '123' -> 'PMC123'; ConfigError naming any that is not a PMCID."""
+    bad = [v for v in values if not _PMCID.match(v.strip())]
+    if bad or not values:
+        raise ConfigError(f"not PMCIDs: {', '.join(map(repr, bad)) or 'none given'}; give ids such as PMC1234567")
+    return list(dict.fromkeys(f"PMC{_PMCID.match(v.strip()).group(1)}" for v in values))
+
+
+def fetch_pmc(client: EutilsClient, pmcids: list[str], folder: Path) -> tuple[list[Path], list[str]]:
+    """Fetch each article's JATS into `folder`/<PMCID>.xml (one already there is not fetched again);
+    returns (the files, the PMCIDs PMC returned nothing for)."""
+    from xml.etree.ElementTree import tostring
+
+    from rag_oracle.ingest.xmlsafe import local
+
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = check_pmcids(pmcids)
+    todo = [p for p in wanted if not (folder / f"{p}.xml").is_file()]
+    for start in range(0, len(todo), BATCH):
+        got = client.efetch_pmc(todo[start : start + BATCH])
+        for article in (c for c in got if local(c.tag) == "article"):
+            ids = {n.get("pub-id-type"): (n.text or "").strip() for n in article.iter() if local(n.tag) == "article-id"}
+            pmcid = ids.get("pmc") or ids.get("pmcid") or ""
+            pmcid = pmcid if pmcid.upper().startswith("PMC") else f"PMC{pmcid}"
+            if pmcid in todo:
+                body = '<?xml version="1.0" encoding="UTF-8"?>\n<pmc-articleset>' + tostring(
+                    article, encoding="unicode"
+                )
+                _write_atomic(folder / f"{pmcid}.xml", (body + "</pmc-articleset>\n").encode("utf-8"))
+    files = [folder / f"{p}.xml" for p in wanted if (folder / f"{p}.xml").is_file()]
+    return files, [p for p in wanted if not (folder / f"{p}.xml").is_file()]
+
 
 def returned_pmids(article_set: Element) -> list[str]:
     return [(a.findtext("MedlineCitation/PMID") or "").strip() for a in article_set.findall("PubmedArticle")]

@@ -99,10 +99,43 @@ class JatsXmlLoader:
             doi=ids.get("doi", ""),
             publication_types=[article.get("article-type", "")] if article.get("article-type") else [],
             source="PMC",
-            extra=_keywords(meta_el),
+            extra={**_keywords(meta_el), **_licence(meta_el)},
         )
         doc_id = f"pmcid:{pmcid}" if pmcid else ""
         return make_document(text=builder.text, title=title, sections=builder.sections, metadata=meta, doc_id=doc_id)
+
+
+# Licences PMC counts as allowing commercial use (its "commercial use allowed" OA subset): CC0, CC BY,
+# CC BY-SA, CC BY-ND, public domain. NC licences and the publishers' own terms do not.
+_CC = re.compile(r"creativecommons\.org/(?:licenses/(by(?:-nc)?(?:-sa|-nd)?)|publicdomain/(zero|mark))", re.I)
+_NAMED = re.compile(r"\bCC[ -]?(0|BY(?:[ -]NC)?(?:[ -](?:SA|ND))?)\b", re.I)
+
+
+def licence_terms(url: str, text: str = "", kind: str = "") -> dict[str, object]:
+    """{"name", "url", "commercial"} of a JATS <license> (its URL, its text, its license-type)."""
+    match = _CC.search(url) or _CC.search(text)
+    if match:
+        name = (
+            "CC0" if match.group(2) == "zero" else "public domain" if match.group(2) else f"CC {match.group(1).upper()}"
+        )
+    else:
+        named = _NAMED.search(text)
+        name = f"CC {named.group(1).upper().replace(' ', '-')}" if named else ""
+        if not name and re.search(r"\bpublic domain\b", text, re.I):
+            name = "public domain"
+    name = name.replace("CC 0", "CC0")
+    commercial = bool(name) and "NC" not in name
+    return {"name": name or (kind or "unknown"), "url": url, "commercial": commercial}
+
+
+def _licence(meta_el: Element | None) -> dict[str, object]:
+    """metadata.extra["licence"] from the article's <permissions><license> ("not stated" without one)."""
+    licence = _find(meta_el, "permissions", "license")
+    if licence is None:
+        return {"licence": {"name": "not stated", "url": "", "commercial": False}}
+    url = next((v for k, v in licence.attrib.items() if local(k) == "href"), "")
+    ref = next((clean_inline(itertext(n)) for n in _iter(licence, "license_ref")), "")
+    return {"licence": licence_terms(url or ref, clean_inline(itertext(licence)), licence.get("license-type", ""))}
 
 
 def _keywords(meta_el: Element | None) -> dict[str, object]:

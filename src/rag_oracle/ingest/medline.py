@@ -7,8 +7,9 @@ the order of publication). For each file:
 
 1. its articles are ingested with ``existing = "replace"``: a new PMID is added, a revised version of
    an indexed PMID replaces the earlier text (ingest's replace, one atomic commit);
-2. the ``DeleteCitation`` PMIDs the index holds are removed (one atomic commit); the rest (most of
-   them: an update file covers all of PubMed) are counted, not errors;
+2. the ``DeleteCitation`` PMIDs, and those of records now marked retracted (which ingest excludes),
+   that the index holds are removed (one atomic commit); the rest (most of them: an update file
+   covers all of PubMed) are counted, not errors;
 3. the file (name, sha256, counts) is recorded in the manifest's ``literature``, with the last commit.
 
 A file already recorded (same name and sha256) is skipped, so rerunning over a folder applies only
@@ -24,6 +25,7 @@ from pathlib import Path
 from rag_oracle.errors import ConfigError, IndexNotFoundError
 from rag_oracle.index.manifest import sha256_file
 from rag_oracle.ingest.xmlsafe import parse_xml
+from rag_oracle.text.publication import is_retracted
 
 SUFFIXES = (".xml", ".xml.gz")
 
@@ -69,12 +71,18 @@ def medline_files(paths: list[str | Path]) -> list[Path]:
 
 
 def deleted_pmids(path: Path) -> tuple[list[str], bool]:
-    """(the PMIDs its DeleteCitation lists, whether it holds any PubmedArticle)."""
+    """(the PMIDs to withdraw: those its DeleteCitation lists and those it marks retracted, whether
+    it holds any PubmedArticle). A retracted record is not ingested (ingest/pubmed.py), so an indexed
+    earlier version must go."""
     root = parse_xml(path)
     if root.tag != "PubmedArticleSet":
         raise ConfigError(f"{path}: expected a MEDLINE <PubmedArticleSet>, found <{root.tag}>")
     pmids = [(p.text or "").strip() for p in root.findall("DeleteCitation/PMID") if (p.text or "").strip()]
-    return pmids, root.find("PubmedArticle") is not None
+    for article in root.findall("PubmedArticle"):
+        types = [p.text or "" for p in article.findall("MedlineCitation/Article/PublicationTypeList/PublicationType")]
+        if is_retracted(types):
+            pmids.append((article.findtext("MedlineCitation/PMID") or "").strip())
+    return list(dict.fromkeys(p for p in pmids if p)), root.find("PubmedArticle") is not None
 
 
 def update(

@@ -415,16 +415,26 @@ def _stage_documents(
     digest: str,
     deadline: Deadline,
 ) -> FileReport:
+    warnings = list(result.warnings)
+    documents_in = result.documents
+    if settings.ingest.licences == "commercial":
+        documents_in = []
+        for doc in result.documents:
+            licence = doc.metadata.extra.get("licence")
+            if doc.metadata.format == "jats" and not (isinstance(licence, dict) and licence.get("commercial")):
+                name = licence.get("name") if isinstance(licence, dict) else "no licence stated"
+                warnings.append(f"{doc.id}: licence {name} does not allow commercial reuse (ingest.licences); excluded")
+            else:
+                documents_in.append(doc)
     # Chunk every document first, so that a file that runs out of time stages nothing.
     prepared = []
-    for doc in result.documents:
+    for doc in documents_in:
         deadline.check()
         if run.owners.get(doc.content_hash) is not None:
             prepared.append((doc, None))
         else:
             prepared.append((doc, chunk_document(doc, settings.chunk, embedder.count_tokens, deadline)))
 
-    warnings = list(result.warnings)
     documents = chunk_count = duplicates = kept = 0
     keep_existing = settings.ingest.existing == "keep"
     for doc, chunks in prepared:

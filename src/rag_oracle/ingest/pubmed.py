@@ -15,6 +15,7 @@ from rag_oracle.errors import CorruptFileError
 from rag_oracle.ingest.base import LoadResult, TextBuilder, clean_inline, keywords_extra, make_document
 from rag_oracle.ingest.limits import Deadline, Limits, budget
 from rag_oracle.ingest.xmlsafe import itertext, parse_xml
+from rag_oracle.text.publication import is_retracted
 from rag_oracle.types import DocumentMetadata
 
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
@@ -34,6 +35,16 @@ class PubmedXmlLoader:
         articles = root.findall("PubmedArticle")
         for i, article in enumerate(articles, 1):
             deadline.check()
+            types = [
+                clean_inline(p.text or "")
+                for p in article.findall("MedlineCitation/Article/PublicationTypeList/PublicationType")
+            ]
+            if is_retracted(types):
+                pmid = (article.findtext("MedlineCitation/PMID") or "").strip()
+                result.warnings.append(
+                    f"{path}: PMID {pmid} is a {'retraction notice' if any('retraction of' in t.lower() for t in types) else 'retracted publication'}; excluded"
+                )
+                continue
             doc = self._article(article, path)
             if doc is None:
                 result.warnings.append(f"{path}: article {i} has no PMID or no title/abstract; skipped")

@@ -54,10 +54,17 @@ def search(
     year_max: int | None = None,
     publication_type: Annotated[list[str] | None, Query(description="Repeatable.")] = None,
     source: Annotated[list[str] | None, Query(description="Repeatable.")] = None,
+    grade: Annotated[
+        list[str] | None, Query(description="Evidence grade (guideline, systematic_review, rct, …); repeatable.")
+    ] = None,
 ) -> SearchResponse:
     """Chunks ranked by the index's retriever, with dense and BM25 score components."""
     filters = Filters(
-        year_min=year_min, year_max=year_max, publication_types=publication_type or [], sources=source or []
+        year_min=year_min,
+        year_max=year_max,
+        publication_types=publication_type or [],
+        sources=source or [],
+        grades=grade or [],
     )
     overrides = {"retrieve": {"mode": mode}} if mode else None
     return SearchResponse(query=q, hits=service.search(q, k, filters, overrides))

@@ -6,7 +6,9 @@ NBK25499), in NCBI's documented response formats:
 - ``esearch.fcgi?db=pubmed&term=…&usehistory=y&retmax=…&retstart=…[&mindate=…&maxdate=…&datetype=edat]``
   returns an ``<eSearchResult>`` with Count, RetMax, RetStart, QueryKey, WebEnv and IdList;
 - ``efetch.fcgi?db=pubmed&WebEnv=…&query_key=…&retstart=…&retmax=…&retmode=xml`` (or ``id=1,2,3``,
-  by GET or POST) returns a ``<PubmedArticleSet>`` of those records, newest first as PubMed sorts.
+  by GET or POST) returns a ``<PubmedArticleSet>`` of those records, newest first as PubMed sorts;
+- ``efetch.fcgi?db=pmc&id=PMC1,PMC2`` returns a ``<pmc-articleset>`` of JATS ``<article>``s
+  (`FixtureArticle`, with a licence in ``<permissions>``).
 
 The records are `FixtureRecord`s written by the project (`fixture_records`), not NCBI data. A term
 matches a record when every word of it is in the record's title or abstract (``all[sb]`` matches
@@ -49,7 +51,14 @@ class FixtureRecord:
         return set("".join(c if c.isalnum() else " " for c in text).split())
 
 
-_DRUGS = ("apixaban", "warfarin", "sertraline", "clonazepam", "atorvastatin", "amoxicillin")
+_PAIRS = (  # a drug and a condition it is used for
+    ("apixaban", "atrial fibrillation"),
+    ("warfarin", "venous thromboembolism"),
+    ("sertraline", "depression"),
+    ("clonazepam", "panic disorder"),
+    ("atorvastatin", "hyperlipidaemia"),
+    ("amoxicillin", "acute sinusitis"),
+)
 _DESIGNS = (
     ("Randomized Controlled Trial", "A randomised trial of {d} in adults with {c}"),
     ("Systematic Review", "{d} for {c}: a systematic review"),
@@ -57,14 +66,13 @@ _DESIGNS = (
     ("Observational Study", "Outcomes of {d} in a cohort with {c}"),
     ("Case Reports", "An unusual reaction to {d} in a patient with {c}"),
 )
-_CONDITIONS = ("atrial fibrillation", "depression", "panic disorder", "hyperlipidaemia", "sinusitis")
 
 
 def fixture_records(n: int, *, start_pmid: int = 990000001) -> list[FixtureRecord]:
     """`n` synthetic records (project-written text) with varied drugs, conditions and study designs."""
     out = []
     for i in range(n):
-        drug, condition = _DRUGS[i % len(_DRUGS)], _CONDITIONS[(i // len(_DRUGS)) % len(_CONDITIONS)]
+        drug, condition = _PAIRS[i % len(_PAIRS)]
         ptype, title = _DESIGNS[i % len(_DESIGNS)]
         out.append(
             FixtureRecord(
@@ -109,6 +117,55 @@ def article_set_xml(records: Sequence[FixtureRecord]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class FixtureArticle:
+    """A PMC full-text article (JATS), project-written, with its licence URL ("" for none)."""
+
+    pmcid: str  # PMC1234567
+    title: str
+    paragraphs: tuple[tuple[str, str], ...]  # (section title, text)
+    licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    pmid: str = ""
+
+
+def fixture_articles() -> list[FixtureArticle]:
+    """Three articles: CC BY, CC BY-NC-ND and one without a licence statement."""
+    body = (
+        ("Methods", "Fixture adults with atrial fibrillation received apixaban in this project-written article."),
+        ("Results", "Apixaban was held for 48 hours before a procedure with a high bleeding risk in this fixture."),
+    )
+    return [
+        FixtureArticle("PMC9900001", "Apixaban before procedures: a fixture full text", body, pmid="990000001"),
+        FixtureArticle(
+            "PMC9900002",
+            "Warfarin bridging: a fixture full text",
+            body,
+            "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+        ),
+        FixtureArticle("PMC9900003", "Sertraline dosing: a fixture full text", body, ""),
+    ]
+
+
+def jats_xml(article: FixtureArticle) -> str:
+    """One JATS ``<article>`` as PMC's EFetch returns it."""
+    licence = (
+        f'<permissions><license xmlns:xlink="http://www.w3.org/1999/xlink" license-type="open-access" '
+        f'xlink:href="{escape(article.licence_url)}"><license-p>Distributed under {escape(article.licence_url)}.'
+        "</license-p></license></permissions>"
+        if article.licence_url
+        else ""
+    )
+    secs = "".join(f"<sec><title>{escape(t)}</title><p>{escape(p)}</p></sec>" for t, p in article.paragraphs)
+    ids = f'<article-id pub-id-type="pmc">{article.pmcid}</article-id>' + (
+        f'<article-id pub-id-type="pmid">{article.pmid}</article-id>' if article.pmid else ""
+    )
+    return (
+        f'<article article-type="research-article"><front><article-meta>{ids}<title-group><article-title>'
+        f"{escape(article.title)}</article-title></title-group><pub-date><year>2024</year></pub-date>{licence}"
+        f"<abstract><p>{escape(article.paragraphs[0][1])}</p></abstract></article-meta></front><body>{secs}</body></article>"
+    )
+
+
 @dataclass
 class _History:
     pmids: list[str]
@@ -119,6 +176,7 @@ class EutilsServer:
     """The server (module docstring); a context manager that serves on 127.0.0.1 at a free port."""
 
     records: list[FixtureRecord]
+    articles: list[FixtureArticle] = field(default_factory=fixture_articles)
     faults: dict[str, list[str]] = field(default_factory=dict)
     requests: list[tuple[float, str, dict[str, str]]] = field(default_factory=list)
 
@@ -226,6 +284,12 @@ class EutilsServer:
         return 200, body, {}
 
     def _efetch(self, params: dict[str, str], *, expired: bool) -> tuple[int, str, dict[str, str]]:
+        if params.get("db") == "pmc":
+            wanted = [p.strip().upper() for p in params.get("id", "").split(",") if p.strip()]
+            wanted = [p if p.startswith("PMC") else f"PMC{p}" for p in wanted]
+            by_id = {a.pmcid: a for a in self.articles}
+            found = "".join(jats_xml(by_id[p]) for p in wanted if p in by_id)
+            return 200, f'<?xml version="1.0" ?>\n<pmc-articleset>{found}</pmc-articleset>\n', {}
         by_pmid = {r.pmid: r for r in self.records}
         if params.get("id"):
             pmids = [p.strip() for p in params["id"].split(",") if p.strip()]
@@ -239,7 +303,16 @@ class EutilsServer:
         return 200, article_set_xml([by_pmid[p] for p in pmids if p in by_pmid]), {}
 
 
-__all__ = ["EutilsServer", "FixtureRecord", "article_set_xml", "article_xml", "fixture_records"]
+__all__ = [
+    "EutilsServer",
+    "FixtureArticle",
+    "FixtureRecord",
+    "article_set_xml",
+    "article_xml",
+    "fixture_articles",
+    "fixture_records",
+    "jats_xml",
+]
 
 
 def main() -> None:

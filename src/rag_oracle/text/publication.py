@@ -53,6 +53,43 @@ LABELS: dict[str, str] = {
     "review": "Review",
 }
 
+# Evidence grades (issue 15): the study types grouped as a clinician ranks evidence, strongest first.
+# A retrieval filter (Filters.grades, --grade) and the order "guidelines and reviews before single studies".
+GRADES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "guideline": ("Practice guideline", ("guideline",)),
+    "systematic_review": ("Systematic review or meta-analysis", ("systematic_review", "meta_analysis")),
+    "rct": ("Randomised trial", ("rct",)),
+    "observational": ("Cohort or case-control study", ("cohort", "case_control")),
+    "case_report": ("Case report", ("case_report",)),
+    "drug_label": ("Drug label or monograph", ("drug_label",)),
+    "review": ("Narrative review", ("review",)),
+    "other": ("Other", ()),
+}
+_GRADE_OF = {kind: grade for grade, (_, kinds) in GRADES.items() for kind in kinds}
+_RETRACTED = re.compile(r"\bretract(?:ed publication|ion of publication|ion notice)\b", re.I)
+
+
+def evidence_grade(publication_types: Iterable[str]) -> str:
+    """The evidence grade (a GRADES key) of a source: 'other' when no study type is named."""
+    return _GRADE_OF.get(study_type(publication_types) or "", "other")
+
+
+def check_grades(grades: Iterable[str]) -> list[str]:
+    """The grades, lower-cased; QueryError naming the valid ones for any other."""
+    from rag_oracle.errors import QueryError
+
+    out = [g.strip().lower() for g in grades if g.strip()]
+    unknown = [g for g in out if g not in GRADES]
+    if unknown:
+        raise QueryError(f"unknown evidence grade {', '.join(map(repr, unknown))}; use one of: {', '.join(GRADES)}")
+    return out
+
+
+def is_retracted(publication_types: Iterable[str]) -> bool:
+    """Whether PubMed marks the record a retracted publication or a retraction notice."""
+    return any(_RETRACTED.search(t or "") for t in publication_types)
+
+
 _PMID = re.compile(r"^\d{1,9}$")
 _PMCID = re.compile(r"^PMC\d{1,9}$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -87,4 +124,13 @@ def source_links(identifiers: dict[str, str]) -> dict[str, str]:
     return links
 
 
-__all__ = ["LABELS", "source_links", "study_label", "study_type"]
+__all__ = [
+    "GRADES",
+    "LABELS",
+    "check_grades",
+    "evidence_grade",
+    "is_retracted",
+    "source_links",
+    "study_label",
+    "study_type",
+]
