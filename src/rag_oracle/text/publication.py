@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from rag_oracle.types import StudyType
+if TYPE_CHECKING:  # types.Filters reads the grades here: no import back at run time
+    from rag_oracle.types import StudyType
 
 # Most authoritative first: the first label any publication type matches is the study type.
 _RULES: list[tuple[StudyType, re.Pattern]] = [
