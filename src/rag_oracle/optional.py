@@ -24,6 +24,7 @@ EXTRAS = {
     "server": "the HTTP API and web page",
     "dev": "tests and lint",
     "test-llm": "the real-LLM-server tests",
+    "ray": "ingest on a Ray cluster (--engine ray)",
 }
 
 

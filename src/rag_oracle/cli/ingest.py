@@ -60,6 +60,17 @@ def _unremarkable(reason: str) -> bool:
     default=None,
     help="PMC/JATS: keep only articles licensed for commercial reuse (CC0, CC BY, BY-SA, BY-ND); ingest.licences.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: load, chunk and embed on a Ray cluster (the ray extra), assemble the same index here.",
+)
+@click.option("--address", help="Ray cluster address (ray://HOST:PORT or auto); default: a local Ray.")
+@click.option("--ray-batch-size", type=int, default=256, show_default=True, help="Texts per embedding batch.")
+@click.option("--ray-concurrency", type=int, default=1, show_default=True, help="Chunker and embedder actors.")
+@click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per embedder actor.")
 @json_option("Print the report as JSON.")
 @quiet_option("No progress bars.")
 @click.pass_context
@@ -76,6 +87,11 @@ def ingest(
     max_file_mib: float | None,
     follow_symlinks: bool | None,
     commercial_only: bool | None,
+    engine: str,
+    address: str | None,
+    ray_batch_size: int,
+    ray_concurrency: int,
+    ray_gpus: float,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -108,15 +124,32 @@ def ingest(
         "--faiss": faiss_spec,
         "--max-file-mib": max_file_mib,
     }
+    if engine == "ray":
+        flags = {**flags, "--engine": "ray", "--address": address}
     command = command_line(["rag-oracle", "ingest", *paths, "--index", index_dir], flags)
-    report = run_ingest(
-        list(paths),
-        index_dir,
-        settings,
-        progress=TqdmProgress(not quiet and not as_json),
-        command=command,
-        wait=wait,
-    )
+    progress = TqdmProgress(not quiet and not as_json)
+    if engine == "ray":
+        from rag_oracle.ingest.distributed import ingest_with_ray
+
+        report, ray_report = ingest_with_ray(
+            list(paths),
+            index_dir,
+            settings,
+            address=address,
+            batch_size=ray_batch_size,
+            concurrency=ray_concurrency,
+            gpus=ray_gpus,
+            progress=progress,
+            command=command,
+            wait=wait,
+        )
+        if not as_json:
+            click.echo(
+                f"ray: {ray_report.texts_embedded} texts embedded into {ray_report.shards_written} shards "
+                f"({ray_report.texts_in_shards} already in shards) in {ray_report.seconds:.1f}s"
+            )
+    else:
+        report = run_ingest(list(paths), index_dir, settings, progress=progress, command=command, wait=wait)
     if as_json:
         click.echo(terminal_safe_json(json.dumps(_report_dict(report), indent=2)))
     else:
@@ -128,7 +161,7 @@ def ingest(
         if not report.files:
             click.echo(_one_line(f"warning: no files found in {', '.join(paths)}"), err=True)
         click.echo(terminal_safe(report.summary()))
-        if report.seconds.get("embed") and report.chunks_added:
+        if engine == "local" and report.seconds.get("embed") and report.chunks_added:  # ray: above
             rate = report.chunks_added / report.seconds["embed"]
             click.echo(f"embedded {report.chunks_added} chunks in {report.seconds['embed']:.1f}s ({rate:.1f} chunks/s)")
     sys.exit(report.exit_code)
