@@ -153,15 +153,10 @@ def update(ctx: click.Context, paths: tuple[str, ...], index_dir: str, as_json: 
 
 def _recorded(index_dir: str, record: dict) -> bool:
     """Whether the index's manifest already records this fetch (same query, range, server and PMIDs)."""
-    from rag_oracle.errors import IndexNotFoundError
-    from rag_oracle.index.store import Index
+    from rag_oracle.ingest.pipeline import recorded_literature
 
-    try:
-        literature = Index.open(index_dir).manifest.literature
-    except IndexNotFoundError:
-        return False
     keys = ("kind", "query", "since", "server", "pmids")
-    return any(all(r.get(k) == record[k] for k in keys) for r in literature)
+    return any(all(r.get(k) == record[k] for k in keys) for r in recorded_literature(index_dir))
 
 
 @pubmed_group.command("pmc")

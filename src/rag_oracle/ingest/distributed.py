@@ -205,9 +205,8 @@ def embed_on_ray(
     if started:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     try:
-        pool = ray.data.ActorPoolStrategy(size=concurrency)
         texts = ray.data.from_items([{"path": f} for f in files]).flat_map(
-            _Chunker, fn_constructor_args=(settings, done), compute=pool
+            _Chunker, fn_constructor_args=(settings, done), compute=ray.data.ActorPoolStrategy(size=concurrency)
         )
         vectors = texts.map_batches(
             _Embed,
@@ -245,28 +244,17 @@ def ingest_with_ray(
     index_path: str | Path,
     settings: Settings,
     *,
-    address: str | None = None,
-    batch_size: int = 256,
-    concurrency: int = 1,
-    gpus: float = 0.0,
     progress=None,
     command: str = "",
     wait: bool = False,
+    **options,
 ):
-    """`ingest` with the embedding done on Ray (module docstring); returns (IngestReport, RayReport)."""
+    """`ingest` with the embedding done on Ray (module docstring); `options` are `embed_on_ray`'s
+    (address, batch_size, concurrency, gpus). Returns (IngestReport, RayReport)."""
     from rag_oracle.embed import make_embedder
     from rag_oracle.ingest.pipeline import ingest
 
-    ray_report = embed_on_ray(
-        paths,
-        index_path,
-        settings,
-        address=address,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        gpus=gpus,
-        progress=progress,
-    )
+    ray_report = embed_on_ray(paths, index_path, settings, progress=progress, **options)
     embedder = ShardVectors(make_embedder(settings.embed, settings.compute), work_folder(index_path))
     report = ingest(paths, index_path, settings, embedder=embedder, progress=progress, command=command, wait=wait)
     return report, ray_report

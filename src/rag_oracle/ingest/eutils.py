@@ -211,8 +211,6 @@ def check_pmcids(values: list[str]) -> list[str]:
 def fetch_pmc(client: EutilsClient, pmcids: list[str], folder: Path) -> tuple[list[Path], list[str]]:
     """Fetch each article's JATS into `folder`/<PMCID>.xml (one already there is not fetched again);
     returns (the files, the PMCIDs PMC returned nothing for)."""
-    from xml.etree.ElementTree import tostring
-
     from rag_oracle.ingest.xmlsafe import local
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,10 +223,9 @@ def fetch_pmc(client: EutilsClient, pmcids: list[str], folder: Path) -> tuple[li
             pmcid = ids.get("pmc") or ids.get("pmcid") or ""
             pmcid = pmcid if pmcid.upper().startswith("PMC") else f"PMC{pmcid}"
             if pmcid in todo:
-                body = '<?xml version="1.0" encoding="UTF-8"?>\n<pmc-articleset>' + tostring(
-                    article, encoding="unicode"
-                )
-                _write_atomic(folder / f"{pmcid}.xml", (body + "</pmc-articleset>\n").encode("utf-8"))
+                wrapper = Element("pmc-articleset")
+                wrapper.append(article)
+                _write_xml(folder / f"{pmcid}.xml", wrapper)
     files = [folder / f"{p}.xml" for p in wanted if (folder / f"{p}.xml").is_file()]
     return files, [p for p in wanted if not (folder / f"{p}.xml").is_file()]
 
@@ -291,6 +288,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _write_xml(path: Path, root: Element) -> None:
+    """`root` as a UTF-8 XML file the loaders read (PubMed's or PMC's article set), atomically."""
+    from xml.etree.ElementTree import tostring
+
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode") + "\n"
+    _write_atomic(path, body.encode("utf-8"))
+
+
 def fetch(
     client: EutilsClient,
     query: str,
@@ -301,8 +306,6 @@ def fetch(
     progress=None,
 ) -> FetchReport:
     """Search and fetch into `folder` (resumable; module docstring); returns what was fetched."""
-    from xml.etree.ElementTree import tostring
-
     if not query.strip():
         raise ConfigError("the PubMed query is empty; give one, e.g. rag-oracle pubmed fetch 'apixaban AND surgery'")
     if max_records < 1:
@@ -351,8 +354,7 @@ def fetch(
             returned = set(returned_pmids(got))
             state.setdefault("missing", {})[str(start)] = [p for p in expected if p not in returned]
             if returned:
-                body = '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(got, encoding="unicode") + "\n"
-                _write_atomic(path, body.encode("utf-8"))
+                _write_xml(path, got)
             _write_atomic(state_path, json.dumps(state).encode())  # the batch is done: a resumed run skips it
             fetched += 1
         if path.is_file():

@@ -130,13 +130,11 @@ def update(
 
 
 def _applied(index_path) -> set[tuple[str, str]]:
-    from rag_oracle.index.store import Index
+    from rag_oracle.ingest.pipeline import recorded_literature
 
-    try:
-        manifest = Index.open(index_path).manifest
-    except IndexNotFoundError:  # no index yet
-        return set()
-    return {(r.get("file"), r.get("sha256")) for r in manifest.literature if r.get("kind") == "medline-file"}
+    return {
+        (r.get("file"), r.get("sha256")) for r in recorded_literature(index_path) if r.get("kind") == "medline-file"
+    }
 
 
 def _held(index_path, pmids: list[str]) -> list[str]:

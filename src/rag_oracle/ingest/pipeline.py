@@ -200,6 +200,17 @@ def ingest(
         )
 
 
+def recorded_literature(index_path: str | Path) -> list[dict]:
+    """The `literature` the index's manifest records (PubMed fetches, MEDLINE files); [] without an index."""
+    from rag_oracle.errors import IndexNotFoundError
+    from rag_oracle.index.store import Index
+
+    try:
+        return Index.open(index_path).manifest.literature
+    except IndexNotFoundError:
+        return []
+
+
 def record_literature(
     index_path: str | Path, settings: Settings, literature: dict, *, embedder: Embedder | None = None, command: str = ""
 ) -> None:
